@@ -1,0 +1,135 @@
+"""The ``tracer`` command: trace, check, build, serve."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Optional, Sequence
+
+from .errors import Diagnostic, TracerError
+
+__all__ = ["main"]
+
+
+def _problem_files(paths: Sequence[str]) -> list[Path]:
+    files: list[Path] = []
+    for p in paths:
+        path = Path(p)
+        if path.is_dir():
+            files.extend(sorted(list(path.glob("*.yaml")) + list(path.glob("*.yml"))))
+        else:
+            files.append(path)
+    return files
+
+
+def _trace_file(path: Path, check: bool = True):
+    from .engine import trace
+    from .graph import build_graph
+    from .load import load
+
+    return trace(build_graph(load(path)), check=check)
+
+
+def cmd_trace(args: argparse.Namespace) -> int:
+    from .render import as_dict, render_terminal, to_json
+
+    failures: list[TracerError] = []
+    traces = []
+    for path in _problem_files(args.files):
+        try:
+            traces.append(_trace_file(path))
+        except TracerError as exc:
+            failures.append(exc)
+    if args.json:
+        import json
+
+        if len(traces) == 1 and len(args.files) == 1 and not Path(args.files[0]).is_dir():
+            sys.stdout.write(to_json(traces[0]))
+        elif traces:
+            sys.stdout.write(json.dumps([as_dict(t) for t in traces], indent=2) + "\n")
+    else:
+        sys.stdout.write("\n".join(render_terminal(t) for t in traces))
+    return _report(failures)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    files = _problem_files(args.paths)
+    if not files:
+        return _report([TracerError([Diagnostic(", ".join(args.paths), "no problem files "
+                                                "(*.yaml) found here")])])
+    failures = []
+    for path in files:
+        try:
+            _trace_file(path, check=False)
+        except TracerError as exc:
+            failures.append(exc)
+    if not failures:
+        print(f"{len(files)} problem file{'s' if len(files) != 1 else ''} checked: no errors")
+    return _report(failures)
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from .build import build
+
+    build(Path(args.config))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .build import serve
+
+    serve(Path(args.config), args.dev_addr)
+    return 0
+
+
+def _report(failures: Sequence[TracerError]) -> int:
+    for exc in failures:
+        for d in exc.diagnostics:
+            print(f"error: {d}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Entry point of the ``tracer`` console script; returns the exit status."""
+    parser = argparse.ArgumentParser(
+        prog="tracer", description="Backpropagation problems as step-by-step teaching documents.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("trace", help="print the forward and backward pass of problem files")
+    p.add_argument("files", nargs="+", help="problem files (YAML) or folders of them")
+    p.add_argument("--json", action="store_true", help="print the trace as JSON")
+    p.set_defaults(run=cmd_trace)
+
+    p = sub.add_parser("check", help="validate problem files without building anything")
+    p.add_argument("paths", nargs="*", default=["problems"], help="files or folders "
+                   "(default: problems)")
+    p.set_defaults(run=cmd_check)
+
+    p = sub.add_parser("build", help="build worksheets, answer keys and the site")
+    p.add_argument("-f", "--config", default="mkdocs.yml", help="the site's mkdocs.yml")
+    p.set_defaults(run=cmd_build)
+
+    p = sub.add_parser("serve", help="preview the site, rebuilding a problem when it changes")
+    p.add_argument("-f", "--config", default="mkdocs.yml", help="the site's mkdocs.yml")
+    p.add_argument("-a", "--dev-addr", default="127.0.0.1:8000", help="address to serve on")
+    p.set_defaults(run=cmd_serve)
+
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except TracerError as exc:
+        return _report([exc])
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug in tracer, not in the input: say so without a traceback
+        if os.environ.get("TRACER_DEBUG"):
+            raise
+        print(f"error: internal error ({type(exc).__name__}: {exc}); run again with "
+              "TRACER_DEBUG=1 for details and report it", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,410 @@
+"""Stage 3: :class:`~tracer.graph.Graph` -> :class:`Trace`.
+
+The forward pass in topological order, the backward pass in reverse topological order
+seeded with d(output)/d(output) = 1, and every chain-rule step recorded as frozen data.
+Local derivatives come from the table of primitives (their formulas are printed from the
+same text that is evaluated); SymPy supplies the formulas of multi-operation gates.
+"""
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Optional
+
+from . import symbolic
+from .errors import Diagnostic, TracerError
+from .expr import (Call, Const, DomainError, Expr, Var, apply, evaluate, fold, parse, to_tex,
+                   walk)
+from .graph import Gate, Graph
+from .primitives import PRIMITIVES
+
+__all__ = ["Local", "NodeTrace", "BackwardStep", "Accumulation", "ParamUpdate", "UpdateTrace",
+           "Trace", "trace", "forward", "central_difference"]
+
+
+# ----------------------------------------------------------------------------- the trace
+
+@dataclass(frozen=True)
+class Local:
+    """d(gate)/d(operand) for one edge: its formula and its value at this point."""
+
+    operand: str
+    slot: int
+    tex: str
+    value: float
+    kink: bool = False
+
+
+@dataclass(frozen=True)
+class NodeTrace:
+    """One input or gate after both passes."""
+
+    name: str
+    kind: str                      # "input" or "gate"
+    value: float
+    grad: float
+    expr: Optional[Expr] = None    # None for inputs
+    op: Optional[str] = None       # the primitive of a simple gate
+    operands: tuple[str, ...] = ()
+    locals: tuple[Local, ...] = ()
+    line: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class BackwardStep:
+    """One application of the chain rule: ``node`` receives ``contribution`` from ``source``.
+
+    ``contribution = upstream * local`` where ``upstream`` is d(output)/d(source).  ``path``
+    is the label k of d^[k] when ``node`` receives several contributions, else ``None``.
+    """
+
+    node: str
+    source: str
+    slot: int
+    upstream: float
+    local: float
+    local_tex: str
+    contribution: float
+    path: Optional[int] = None
+    kink: bool = False
+
+
+@dataclass(frozen=True)
+class Accumulation:
+    """A gradient that is a sum: the contributions in the order they arrived, and the sum."""
+
+    node: str
+    sources: tuple[str, ...]
+    contributions: tuple[float, ...]
+    grad: float
+
+
+@dataclass(frozen=True)
+class ParamUpdate:
+    """``new = old - learning_rate * grad``."""
+
+    name: str
+    old: float
+    grad: float
+    new: float
+
+
+@dataclass(frozen=True)
+class UpdateTrace:
+    """One gradient-descent step and the forward pass with the new parameters."""
+
+    learning_rate: float
+    params: tuple[ParamUpdate, ...]
+    values: tuple[tuple[str, float], ...]   # every input and node after the step
+    output_before: float
+    output_after: float
+
+
+@dataclass(frozen=True)
+class Trace:
+    """Everything both passes computed, in the order they computed it."""
+
+    id: str
+    path: str
+    title: str
+    statement: str
+    tags: tuple[str, ...]
+    precision: int
+    rounding: Optional[int]
+    inputs: tuple[str, ...]
+    output: str
+    wrt: tuple[str, ...]
+    nodes: tuple[NodeTrace, ...]            # forward order, inputs first
+    backward: tuple[BackwardStep, ...]      # in the order applied
+    sums: tuple[Accumulation, ...]          # nodes with several contributions, when complete
+    update: Optional[UpdateTrace] = None
+    function_tex: Optional[str] = None      # the output as a formula of the inputs
+    gradient_tex: tuple[tuple[str, str], ...] = ()   # closed form of d output / d name
+    numeric: tuple[tuple[str, float], ...] = ()      # central differences, for wrt
+
+    @property
+    def values(self) -> dict[str, float]:
+        """Forward value of every input and node."""
+        return {n.name: n.value for n in self.nodes}
+
+    @property
+    def gradients(self) -> dict[str, float]:
+        """d output / d name for every input and node."""
+        return {n.name: n.grad for n in self.nodes}
+
+    def node(self, name: str) -> NodeTrace:
+        """The node called ``name``."""
+        for n in self.nodes:
+            if n.name == name:
+                return n
+        raise KeyError(name)
+
+
+# ----------------------------------------------------------------------------- the passes
+
+def trace(graph: Graph, *, symbolic_forms: bool = True, check: bool = True) -> Trace:
+    """Run both passes (and the update, if the problem has one) and record every step.
+
+    ``symbolic_forms`` adds the closed forms of the function and its gradients (small graphs
+    only); ``check`` adds central-difference estimates of the gradients in ``wrt``.
+    """
+    problem = graph.problem
+    values = forward(graph, dict(problem.inputs))
+    locals_ = {name: _locals(graph, gate, values) for name, gate in graph.gates.items()}
+    steps, grads = backward(graph, locals_)
+    sums = _sums(graph, steps, grads)
+
+    nodes = []
+    for name in graph.forward_order:
+        gate = graph.gates.get(name)
+        if gate is None:
+            nodes.append(NodeTrace(name, "input", values[name], grads[name],
+                                   line=problem.line(f"inputs.{name}")))
+        else:
+            op = gate.expr.op if gate.simple else None  # type: ignore[union-attr]
+            nodes.append(NodeTrace(name, "gate", values[name], grads[name], gate.expr, op,
+                                   gate.operands, locals_[name], gate.line))
+
+    function_tex, gradient_tex = None, ()
+    if symbolic_forms:
+        forms = symbolic.closed_forms([(n, graph.gates[n].expr) for n in graph.forward_order
+                                       if n in graph.gates], graph.output, list(graph.wrt))
+        if forms is not None:
+            function_tex, grads_tex = forms
+            gradient_tex = tuple(grads_tex.items())
+    numeric = tuple((n, central_difference(graph, n)) for n in graph.wrt) if check else ()
+
+    return Trace(
+        id=problem.id, path=problem.path, title=problem.title, statement=problem.statement,
+        tags=problem.tags, precision=problem.precision, rounding=problem.rounding,
+        inputs=graph.inputs, output=graph.output, wrt=graph.wrt, nodes=tuple(nodes),
+        backward=tuple(steps), sums=sums, update=_update(graph, values, grads),
+        function_tex=function_tex, gradient_tex=gradient_tex, numeric=numeric)
+
+
+def forward(graph: Graph, inputs: dict[str, float], rounding: Optional[int] = -1
+            ) -> dict[str, float]:
+    """Every node's value, in topological order.  In hand-calculation mode (``rounding``)
+    each value is rounded to that many decimals before anything uses it."""
+    digits = graph.problem.rounding if rounding == -1 else rounding
+    values = dict(inputs)
+    for name in graph.forward_order:
+        gate = graph.gates.get(name)
+        if gate is None:
+            continue
+        try:
+            value = evaluate(gate.expr, values)
+        except DomainError as exc:
+            raise _domain_error(graph, gate, exc, "forward") from None
+        values[name] = round(value, digits) if digits is not None else value
+    return values
+
+
+def backward(graph: Graph, locals_: dict[str, tuple[Local, ...]]
+             ) -> tuple[list[BackwardStep], dict[str, float]]:
+    """Reverse topological order from d(output)/d(output) = 1; each edge adds
+    ``upstream * local`` to its operand's gradient, labelled [k] where there are several."""
+    grads = dict.fromkeys(graph.forward_order, 0.0)
+    grads[graph.output] = 1.0
+    arrived: Counter = Counter()
+    steps = []
+    for name in graph.backward_order:
+        upstream = grads[name]
+        for local in locals_[name]:
+            contribution = upstream * local.value
+            arrived[local.operand] += 1
+            path = arrived[local.operand] if graph.fan_out(local.operand) > 1 else None
+            steps.append(BackwardStep(local.operand, name, local.slot, upstream, local.value,
+                                      local.tex, contribution, path, local.kink))
+            grads[local.operand] += contribution
+    for name, grad in grads.items():
+        if not math.isfinite(grad):
+            raise TracerError([Diagnostic(graph.problem.path, f"the gradient of '{name}' "
+                                          "overflows to infinity or NaN: scale the inputs down")])
+    return steps, grads
+
+
+def _sums(graph: Graph, steps: list[BackwardStep], grads: dict[str, float]
+          ) -> tuple[Accumulation, ...]:
+    by_node: dict[str, list[BackwardStep]] = {}
+    for step in steps:
+        if step.path is not None:
+            by_node.setdefault(step.node, []).append(step)
+    return tuple(Accumulation(node, tuple(s.source for s in got),
+                              tuple(s.contribution for s in got), grads[node])
+                 for node, got in by_node.items())
+
+
+def _update(graph: Graph, values: dict[str, float], grads: dict[str, float]
+            ) -> Optional[UpdateTrace]:
+    update = graph.problem.update
+    if update is None:
+        return None
+    params = tuple(ParamUpdate(p, values[p], grads[p], values[p] - update.learning_rate * grads[p])
+                   for p in update.params)
+    inputs = dict(graph.problem.inputs)
+    inputs.update((p.name, p.new) for p in params)
+    after = forward(graph, inputs)
+    return UpdateTrace(update.learning_rate, params,
+                       tuple((n, after[n]) for n in graph.forward_order),
+                       values[graph.output], after[graph.output])
+
+
+def central_difference(graph: Graph, name: str, h: float = 1e-6) -> float:
+    """(f(v + h) - f(v - h)) / 2h in full precision: an independent check of d output/d name.
+
+    For a node, its value is perturbed and the nodes after it recomputed."""
+    values = forward(graph, dict(graph.problem.inputs), rounding=None)
+    step = h * max(1.0, abs(values[name]))
+
+    def output_with(v: float) -> float:
+        if name in graph.gates:
+            shifted = dict(values)
+            shifted[name] = v
+            started = False
+            for n in graph.forward_order:
+                if n == name:
+                    started = True
+                elif started and n in graph.gates:
+                    shifted[n] = evaluate(graph.gates[n].expr, shifted)
+            return shifted[graph.output]
+        inputs = dict(graph.problem.inputs)
+        inputs[name] = v
+        return forward(graph, inputs, rounding=None)[graph.output]
+
+    try:
+        return (output_with(values[name] + step) - output_with(values[name] - step)) / (2 * step)
+    except (DomainError, TracerError):
+        return math.nan
+
+
+# ----------------------------------------------------------------------------- local derivatives
+
+def _locals(graph: Graph, gate: Gate, values: dict[str, float]) -> tuple[Local, ...]:
+    try:
+        if gate.simple:
+            return _simple_locals(gate, values)
+        return _gate_locals(gate, values)
+    except DomainError as exc:
+        raise _domain_error(graph, gate, exc, "backward") from None
+
+
+@lru_cache(maxsize=None)
+def _local_expr(op: str, index: int) -> Expr:
+    return parse(PRIMITIVES[op].local[index])
+
+
+def _simple_locals(gate: Gate, values: dict[str, float]) -> tuple[Local, ...]:
+    call: Call = gate.expr  # type: ignore[assignment]
+    prim = PRIMITIVES[call.op]
+    operands = tuple(a.value if isinstance(a, Const) else values[a.name] for a in call.args)
+    env = dict(zip("ab", operands), out=values[gate.name])
+    kink = bool(prim.kink and prim.kink(*operands))
+    result, slot = [], 0
+    for i, arg in enumerate(call.args):
+        if isinstance(arg, Var):
+            expr = _local_expr(call.op, i)
+            result.append(Local(arg.name, slot, _simple_local_tex(call, i, gate.name),
+                                evaluate(expr, env), kink))
+            slot += 1
+    return tuple(result)
+
+
+@lru_cache(maxsize=4096)
+def _simple_local_tex(call: Call, index: int, out: str) -> str:
+    """The table's local derivative with the gate's own operands put in, simplified."""
+    names = dict(zip("ab", call.args), out=Var(out))
+    expr = fold(_local_expr(call.op, index),
+                lambda leaf: names.get(leaf.name, leaf) if isinstance(leaf, Var) else leaf,
+                lambda node, args: _simplify(Call(node.op, tuple(args))))
+    return to_tex(expr)  # type: ignore[arg-type]
+
+
+def _simplify(node: Call) -> Expr:
+    args = node.args
+    if node.op != "div" and all(isinstance(a, Const) for a in args):
+        try:
+            return Const(apply(PRIMITIVES[node.op], tuple(a.value for a in args)))  # type: ignore
+        except DomainError:
+            return node
+    one = Const(1.0)
+    if node.op == "mul":
+        if args[0] == one:
+            return args[1]
+        if args[1] == one:
+            return args[0]
+        if Const(0.0) in args:
+            return Const(0.0)
+    if node.op == "pow" and args[1] == one:
+        return args[0]
+    if node.op in ("add", "sub") and args[1] == Const(0.0):
+        return args[0]
+    if node.op == "neg" and isinstance(args[0], Const):
+        return Const(-args[0].value)
+    return node
+
+
+def _gate_locals(gate: Gate, values: dict[str, float]) -> tuple[Local, ...]:
+    """Reverse mode inside one gate of several operations, with the table's derivatives."""
+    order: list[Expr] = []           # parents before children
+    kids: list[list[int]] = []
+    stack: list[tuple[Expr, int]] = [(gate.expr, -1)]
+    while stack:
+        node, parent = stack.pop()
+        kids.append([])
+        if parent >= 0:
+            kids[parent].append(len(order))
+        order.append(node)
+        if isinstance(node, Call):
+            stack.extend((a, len(order) - 1) for a in reversed(node.args))
+
+    value = [0.0] * len(order)
+    has_var = [False] * len(order)
+    for i in range(len(order) - 1, -1, -1):
+        n = order[i]
+        if isinstance(n, Const):
+            value[i] = n.value
+        elif isinstance(n, Var):
+            value[i], has_var[i] = values[n.name], True
+        else:
+            value[i] = apply(PRIMITIVES[n.op], tuple(value[k] for k in kids[i]))
+            has_var[i] = any(has_var[k] for k in kids[i])
+    value[0] = values[gate.name]  # the gate's value as used (rounded in hand mode)
+
+    adjoint = [0.0] * len(order)
+    adjoint[0] = 1.0
+    grads: dict[str, float] = dict.fromkeys(gate.operands, 0.0)
+    kink = False
+    for i, n in enumerate(order):
+        if isinstance(n, Var):
+            grads[n.name] += adjoint[i]
+        elif isinstance(n, Call):
+            prim = PRIMITIVES[n.op]
+            operands = tuple(value[k] for k in kids[i])
+            env = dict(zip("ab", operands), out=value[i])
+            kink = kink or bool(prim.kink and prim.kink(*operands))
+            for j, k in enumerate(kids[i]):
+                if has_var[k]:
+                    adjoint[k] += adjoint[i] * evaluate(_local_expr(n.op, j), env)
+    texts = _gate_local_tex(gate.expr, gate.operands)
+    return tuple(Local(name, slot, texts[slot], grads[name], kink)
+                 for slot, name in enumerate(gate.operands))
+
+
+@lru_cache(maxsize=1024)
+def _gate_local_tex(expr: Expr, operands: tuple[str, ...]) -> tuple[str, ...]:
+    texts = symbolic.local_tex(expr, list(operands))
+    if texts is None:  # too large for SymPy: name the derivative instead of writing it out
+        return tuple("" for _ in operands)
+    return tuple(texts)
+
+
+def _domain_error(graph: Graph, gate: Gate, exc: DomainError, phase: str) -> TracerError:
+    shown = ", ".join(f"{v:.6g}" for v in exc.operands)
+    what = "cannot be computed" if phase == "forward" else "has no local derivative here"
+    return TracerError([Diagnostic(
+        graph.problem.path,
+        f"the node '{gate.name}' {what}: {exc.op}({shown}) is {exc.reason}; change the "
+        "inputs or the expression", gate.line)])

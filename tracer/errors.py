@@ -1,0 +1,50 @@
+"""Errors a user can meet: each names the file, the place and the fix."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Optional
+
+__all__ = ["Diagnostic", "TracerError", "error", "did_you_mean"]
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One thing wrong with one file, at a line (and column) where known."""
+
+    path: str
+    message: str
+    line: Optional[int] = None
+    column: Optional[int] = None
+
+    def __str__(self) -> str:
+        where = self.path
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        return f"{where}: {self.message}"
+
+
+class TracerError(Exception):
+    """Every failure tracer reports to a user: one or more :class:`Diagnostic` lines.
+
+    The command line prints them and exits with status 1; no traceback is shown.
+    """
+
+    def __init__(self, diagnostics: Iterable["Diagnostic"]):
+        self.diagnostics = tuple(diagnostics)
+        super().__init__("\n".join(str(d) for d in self.diagnostics))
+
+
+def error(path: str, message: str, line: Optional[int] = None,
+                  column: Optional[int] = None) -> TracerError:
+    """A :class:`TracerError` holding a single problem (a shorthand)."""
+    return TracerError([Diagnostic(path, message, line, column)])
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """`` - did you mean 'x'?`` for the closest choice, or an empty string."""
+    import difflib
+
+    close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.5)
+    return f" - did you mean '{close[0]}'?" if close else ""

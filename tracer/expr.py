@@ -1,0 +1,444 @@
+"""Expressions: parsed from text with Python's ``ast`` against a whitelist, never evaluated
+by Python.  Trees are frozen data, walked without recursion so that a sum of a hundred
+thousand terms is as safe as ``x + 1``.
+"""
+from __future__ import annotations
+
+import ast
+import keyword
+import math
+import re
+import sys
+import threading
+from dataclasses import dataclass, field
+from typing import Callable, Iterator, Optional, Union
+
+from .errors import did_you_mean
+from .primitives import FUNCTIONS, OPERATORS, PRIMITIVES, Primitive
+
+__all__ = [
+    "Const", "Var", "Call", "Expr", "ExprError", "DomainError", "parse", "fold", "variables",
+    "evaluate", "apply", "to_tex", "to_python", "tex_symbol", "format_const", "NAME_RE",
+    "valid_name_reason", "MAX_NESTING",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Const:
+    """A number written in an expression."""
+
+    value: float
+
+
+@dataclass(frozen=True, slots=True)
+class Var:
+    """A name: an input or another node."""
+
+    name: str
+    column: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """An operation from the table of primitives applied to operands."""
+
+    op: str
+    args: tuple["Expr", ...]
+
+
+Expr = Union[Const, Var, Call]
+
+NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+#: Deepest nesting the parser accepts (Python's own parser stops at 200 parentheses).
+MAX_NESTING = 200
+# Longer texts are parsed on a thread with a large stack: CPython's parser recurses once per
+# operator of a long sum and would otherwise hit the recursion limit.
+_LONG_TEXT = 2000
+_RESERVED = {"math", "torch", "e", "pi"}
+
+
+class ExprError(Exception):
+    """An expression that is not one tracer accepts; ``column`` is 1-based where known."""
+
+    def __init__(self, message: str, column: Optional[int] = None):
+        super().__init__(message)
+        self.message = message
+        self.column = column
+
+
+class DomainError(Exception):
+    """An operation undefined at its operands (division by zero, log of a negative, ...)."""
+
+    def __init__(self, op: str, operands: tuple[float, ...], reason: str):
+        super().__init__(reason)
+        self.op = op
+        self.operands = operands
+        self.reason = reason
+
+
+def valid_name_reason(name: str) -> Optional[str]:
+    """Why ``name`` cannot name an input or a node, or ``None`` if it can."""
+    if not NAME_RE.match(name):
+        return "a name is letters, digits and underscores, starting with a letter"
+    if keyword.iskeyword(name) or keyword.issoftkeyword(name):
+        return "it is a Python keyword"
+    if name in PRIMITIVES:
+        return f"it is the name of the function {name}()"
+    if name in _RESERVED:
+        return "it is reserved for generated code"
+    return None
+
+
+# ----------------------------------------------------------------------------- parsing
+
+_BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+_NOT_EXPRESSIONS = {
+    ast.Attribute: "attribute access ('.') is not allowed",
+    ast.Subscript: "subscripts ('[...]') are not allowed",
+    ast.Lambda: "lambda is not allowed",
+    ast.ListComp: "comprehensions are not allowed",
+    ast.SetComp: "comprehensions are not allowed",
+    ast.DictComp: "comprehensions are not allowed",
+    ast.GeneratorExp: "comprehensions are not allowed",
+    ast.JoinedStr: "strings (f-strings) are not allowed",
+    ast.NamedExpr: "assignment (':=') is not allowed",
+    ast.Compare: "comparisons are not allowed",
+    ast.BoolOp: "'and'/'or' are not allowed",
+    ast.IfExp: "conditional expressions are not allowed",
+    ast.List: "lists are not allowed",
+    ast.Tuple: "tuples are not allowed: a node is one expression",
+    ast.Set: "sets are not allowed",
+    ast.Dict: "dictionaries are not allowed",
+    ast.Starred: "'*' unpacking is not allowed",
+    ast.Await: "'await' is not allowed",
+    ast.Yield: "'yield' is not allowed",
+    ast.YieldFrom: "'yield' is not allowed",
+}
+_HINT = ("an expression uses numbers, names, + - * / **, parentheses and the functions "
+         + ", ".join(sorted(n for n, p in FUNCTIONS.items() if not p.helper)))
+
+
+def parse(text: str) -> Expr:
+    """Parse one expression; raise :class:`ExprError` with a column for anything else."""
+    if not isinstance(text, str):
+        raise ExprError("an expression must be text")
+    source = " ".join(text.split("\n")).strip()
+    if not source:
+        raise ExprError("the expression is empty")
+    tree = _ast_parse(source)
+    return _convert(tree.body)
+
+
+def _ast_parse(source: str) -> ast.Expression:
+    if len(source) <= _LONG_TEXT:
+        return _ast_parse_here(source)
+    result: dict = {}
+
+    def work() -> None:
+        sys.setrecursionlimit(max(sys.getrecursionlimit(), 4 * len(source) + 1000))
+        try:
+            result["tree"] = _ast_parse_here(source)
+        except BaseException as exc:  # handed back to the calling thread below
+            result["error"] = exc
+
+    old = threading.stack_size()
+    threading.stack_size(min(1 << 30, 64 * 1024 * 1024 + 4096 * len(source)))
+    try:
+        worker = threading.Thread(target=work, name="tracer-parse")
+        worker.start()
+    finally:
+        threading.stack_size(old)
+    worker.join()
+    if "error" in result:
+        raise result["error"]
+    return result["tree"]
+
+
+def _ast_parse_here(source: str) -> ast.Expression:
+    try:
+        return ast.parse(source, mode="eval")
+    except SyntaxError as exc:
+        msg = exc.msg or "syntax error"
+        if "too many nested parentheses" in msg:
+            raise ExprError(f"the expression is nested too deeply (more than {MAX_NESTING} "
+                            "levels of parentheses): split it into several nodes", exc.offset)
+        raise ExprError(f"syntax error: {msg}", exc.offset) from None
+    except (RecursionError, MemoryError):
+        raise ExprError("the expression is nested too deeply: split it into several nodes")
+    except ValueError as exc:  # e.g. an integer literal with more than 4300 digits
+        raise ExprError(f"the expression cannot be read: {exc}") from None
+
+
+def _convert(root: ast.AST) -> Expr:
+    """ast -> Expr, bottom-up with an explicit stack, checking every node against the whitelist."""
+    stack: list[tuple[ast.AST, bool]] = [(root, False)]
+    done: list[Expr] = []
+    depth = 0
+    while stack:
+        node, children_done = stack.pop()
+        column = getattr(node, "col_offset", -1) + 1 or None
+        if children_done:
+            n = len(_children(node))
+            args = tuple(done[len(done) - n:]) if n else ()
+            del done[len(done) - n:]
+            done.append(_build(node, args, column))
+            depth -= 1
+            continue
+        _check(node, column)
+        kids = _children(node)
+        if kids:
+            depth += 1
+            if depth > 100_000_000:  # pragma: no cover - bounded by the parser itself
+                raise ExprError("the expression is nested too deeply")
+            stack.append((node, True))
+            stack.extend((k, False) for k in reversed(kids))
+        else:
+            done.append(_build(node, (), column))
+    return done[0]
+
+
+def _children(node: ast.AST) -> list[ast.AST]:
+    if isinstance(node, ast.BinOp):
+        return [node.left, node.right]
+    if isinstance(node, ast.UnaryOp):
+        return [node.operand]
+    if isinstance(node, ast.Call):
+        return list(node.args)
+    return []
+
+
+def _check(node: ast.AST, column: Optional[int]) -> None:
+    for kind, why in _NOT_EXPRESSIONS.items():
+        if isinstance(node, kind):
+            raise ExprError(f"{why}: {_HINT}", column)
+    if isinstance(node, ast.BinOp) and type(node.op) not in _BINOPS:
+        symbol = {ast.Mod: "%", ast.FloorDiv: "//", ast.MatMult: "@", ast.BitAnd: "&",
+                  ast.BitOr: "|", ast.BitXor: "^", ast.LShift: "<<", ast.RShift: ">>"}
+        sym = symbol.get(type(node.op), type(node.op).__name__)
+        hint = " (for a power write **)" if sym == "^" else ""
+        raise ExprError(f"the operator '{sym}' is not supported{hint}: use + - * / **", column)
+    if isinstance(node, ast.UnaryOp) and not isinstance(node.op, (ast.USub, ast.UAdd)):
+        raise ExprError("only unary minus and plus are supported", column)
+    if isinstance(node, ast.Call):
+        if not isinstance(node.func, ast.Name):
+            raise ExprError(f"only the functions of the table can be called: {_HINT}", column)
+        name = node.func.id
+        prim = FUNCTIONS.get(name)
+        if prim is None:
+            raise ExprError(f"unknown function '{name}'{did_you_mean(name, FUNCTIONS)}; "
+                            f"{_HINT}", column)
+        if node.keywords:
+            raise ExprError(f"{name}() takes no keyword arguments", column)
+        if len(node.args) != prim.arity:
+            plural = "s" if prim.arity != 1 else ""
+            raise ExprError(f"{name}() takes {prim.arity} argument{plural}, "
+                            f"got {len(node.args)}", column)
+    if isinstance(node, ast.Constant):
+        v = node.value
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            what = {str: "strings", bytes: "bytes", bool: "booleans", complex: "complex numbers",
+                    type(None): "None", type(...): "'...'"}.get(type(v), type(v).__name__)
+            raise ExprError(f"{what} are not numbers: {_HINT}", column)
+    elif not isinstance(node, (ast.BinOp, ast.UnaryOp, ast.Call, ast.Name, ast.Constant)):
+        raise ExprError(f"'{type(node).__name__}' is not part of an expression: {_HINT}", column)
+
+
+def _build(node: ast.AST, args: tuple[Expr, ...], column: Optional[int]) -> Expr:
+    if isinstance(node, ast.Constant):
+        try:
+            value = float(node.value)
+        except OverflowError:
+            raise ExprError("the number is too large for a floating-point number", column)
+        if not math.isfinite(value):
+            raise ExprError("the number is too large for a floating-point number", column)
+        return Const(value)
+    if isinstance(node, ast.Name):
+        return Var(node.id, column or 0)
+    if isinstance(node, ast.BinOp):
+        return Call(OPERATORS[_BINOPS[type(node.op)]], args)
+    if isinstance(node, ast.UnaryOp):
+        (operand,) = args
+        if isinstance(node.op, ast.UAdd):
+            return operand
+        if isinstance(operand, Const):  # -3 is a number, not an operation
+            return Const(-operand.value)
+        return Call("neg", args)
+    assert isinstance(node, ast.Call)
+    return Call(node.func.id, args)  # type: ignore[attr-defined]
+
+
+# ----------------------------------------------------------------------------- walking
+
+def fold(expr: Expr, leaf: Callable[[Union[Const, Var]], object],
+         call: Callable[[Call, list], object]) -> object:
+    """Bottom-up evaluation of ``expr`` without recursion."""
+    if not isinstance(expr, Call):
+        return leaf(expr)
+    stack: list[tuple[Expr, bool]] = [(expr, False)]
+    out: list = []
+    while stack:
+        node, children_done = stack.pop()
+        if isinstance(node, Call):
+            if children_done:
+                n = len(node.args)
+                args = out[len(out) - n:]
+                del out[len(out) - n:]
+                out.append(call(node, args))
+            else:
+                stack.append((node, True))
+                stack.extend((a, False) for a in reversed(node.args))
+        else:
+            out.append(leaf(node))
+    return out[0]
+
+
+def walk(expr: Expr) -> Iterator[Expr]:
+    """Every sub-expression, parents before children, left to right."""
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, Call):
+            stack.extend(reversed(node.args))
+
+
+def variables(expr: Expr) -> list[Var]:
+    """The names used, in order of occurrence, repeats included."""
+    return [n for n in walk(expr) if isinstance(n, Var)]
+
+
+def apply(prim: Primitive, operands: tuple[float, ...]) -> float:
+    """``prim.forward`` on ``operands``, raising :class:`DomainError` where it is undefined."""
+    if prim.domain is not None:
+        reason = prim.domain(*operands)
+        if reason:
+            raise DomainError(prim.name, operands, reason)
+    try:
+        value = prim.forward(*operands)
+    except OverflowError:
+        raise DomainError(prim.name, operands, "overflow: the result is too large for a "
+                          "floating-point number") from None
+    except (ValueError, ZeroDivisionError) as exc:
+        raise DomainError(prim.name, operands, str(exc)) from None
+    if not math.isfinite(value):
+        raise DomainError(prim.name, operands, "overflow: the result is too large for a "
+                          "floating-point number" if math.isinf(value) else
+                          "the result is not a number (NaN)")
+    return float(value)
+
+
+def evaluate(expr: Expr, env: dict[str, float]) -> float:
+    """The value of ``expr`` with names looked up in ``env``."""
+    return fold(expr,
+                lambda leaf: leaf.value if isinstance(leaf, Const) else env[leaf.name],
+                lambda node, args: apply(PRIMITIVES[node.op], tuple(args)))  # type: ignore
+
+
+# ----------------------------------------------------------------------------- printing
+
+_GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota",
+          "kappa", "mu", "nu", "xi", "rho", "sigma", "tau", "upsilon", "phi", "chi",
+          "psi", "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Sigma", "Phi", "Psi",
+          "Omega"}
+
+
+def tex_symbol(name: str) -> str:
+    """LaTeX for a variable name: ``x1`` -> ``x_{1}``, ``alpha`` -> ``\\alpha``,
+    ``w_out`` -> ``w_{\\mathrm{out}}``, ``num`` -> ``\\mathit{num}``."""
+    base, sep, sub = name.partition("_")
+    if not sep:
+        m = re.match(r"([A-Za-z]+)(\d+)\Z", name)
+        if m:
+            base, sub = m.group(1), m.group(2)
+    if not base:
+        return r"\mathit{" + name.replace("_", r"\_") + "}"
+    if len(base) == 1:
+        head = base
+    elif base in _GREEK:
+        head = "\\" + base
+    else:
+        head = r"\mathit{" + base + "}"
+    if not sub:
+        return head
+    if sub.isdigit():
+        return f"{head}_{{{sub}}}"
+    inner = tex_symbol(sub) if "_" in sub else r"\mathrm{" + sub + "}"
+    return head + "_{" + inner + "}"
+
+
+def format_const(value: float) -> str:
+    """A constant written in an expression, as short as Python's repr allows: 3.0 -> 3."""
+    if value == int(value) and abs(value) < 1e15:
+        return str(int(value))
+    return repr(value)
+
+
+def _wrap_tex(text: str, prec: int, need: int) -> str:
+    if prec >= need:
+        return text
+    if r"\frac" in text or r"\sqrt" in text:
+        return r"\left(" + text + r"\right)"
+    return "(" + text + ")"
+
+
+def to_tex(expr: Expr, leaf: Optional[Callable[[Union[Const, Var]], tuple[str, int]]] = None
+           ) -> str:
+    """LaTeX for ``expr``; ``leaf`` gives (text, precedence) for names and numbers, so the same
+    printer writes ``x_{1} + x_{2}`` and, with values, ``-7 + 2``."""
+    leaf = leaf or _tex_leaf
+
+    def call(node: Call, args: list[tuple[str, int]]) -> tuple[str, int]:
+        prim = PRIMITIVES[node.op]
+        parts = [_wrap_tex(t, p, need) for (t, p), need in zip(args, prim.parens)]
+        if node.op == "mul" and _needs_dot(parts[0], parts[1]):
+            return parts[0] + r" \cdot " + parts[1], prim.prec
+        return prim.tex.format(*parts), prim.prec
+
+    return fold(expr, leaf, call)[0]  # type: ignore[index]
+
+
+def _needs_dot(left: str, right: str) -> bool:
+    # Juxtaposition reads as a product for symbols (u x_3) but not for numbers (4 -2).
+    first = right.lstrip()[:1]
+    return first.isdigit() or first in "-." or (left.rstrip()[-1:].isdigit() and first == "(")
+
+
+def _tex_leaf(leaf: Union[Const, Var]) -> tuple[str, int]:
+    if isinstance(leaf, Var):
+        return tex_symbol(leaf.name), 100
+    text = format_const(leaf.value)
+    if "e" in text:
+        mant, _, exp = text.partition("e")
+        text = rf"{mant} \times 10^{{{int(exp)}}}"
+        return text, 20
+    return text, (15 if leaf.value < 0 else 100)
+
+
+def to_python(expr: Expr, leaf: Optional[Callable[[Union[Const, Var]], tuple[str, int]]] = None
+              ) -> str:
+    """Plain Python for ``expr`` (functions by their table names, e.g. ``sigmoid(z)``)."""
+    leaf = leaf or _py_leaf
+    return _print(expr, leaf, lambda p: (p.python, p.py_prec, p.py_parens))
+
+
+def to_torch(expr: Expr, leaf: Optional[Callable[[Union[Const, Var]], tuple[str, int]]] = None
+             ) -> str:
+    """PyTorch for ``expr`` (operands must be tensors where a torch function is called)."""
+    leaf = leaf or _py_leaf
+    return _print(expr, leaf, lambda p: (p.torch, p.py_prec, p.py_parens))
+
+
+def _print(expr: Expr, leaf, form) -> str:
+    def call(node: Call, args: list[tuple[str, int]]) -> tuple[str, int]:
+        fmt, prec, parens = form(PRIMITIVES[node.op])
+        parts = [t if p >= need else f"({t})" for (t, p), need in zip(args, parens)]
+        return fmt.format(*parts), prec
+
+    return fold(expr, leaf, call)[0]  # type: ignore[index]
+
+
+def _py_leaf(leaf: Union[Const, Var]) -> tuple[str, int]:
+    if isinstance(leaf, Var):
+        return leaf.name, 100
+    text = repr(float(leaf.value)) if leaf.value != int(leaf.value) else format_const(leaf.value)
+    return text, (30 if leaf.value < 0 else 100)

@@ -1,0 +1,250 @@
+"""Stage 2: :class:`~tracer.load.Problem` -> :class:`Graph`.
+
+Builds the computational graph as a NetworkX multigraph (one keyed edge per use of a
+value, so ``a + a`` has two edges from ``a``), checks it (undefined names, cycles,
+unreachable nodes, the output) and fixes the orders of the forward and backward passes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import networkx as nx
+
+from .errors import Diagnostic, TracerError, did_you_mean
+from .expr import Call, Const, Expr, Var, variables, walk
+from .load import NodeDef, Problem
+
+__all__ = ["Gate", "Graph", "build_graph", "is_simple"]
+
+
+@dataclass(frozen=True)
+class Gate:
+    """A node that computes: its expression and the names flowing into it.
+
+    ``operands`` lists one entry per edge, in slot order.  A *simple* gate (one primitive
+    applied to names and numbers, as ``x * x``) has an edge per operand it uses, repeats
+    included; a gate of several operations has one edge per distinct name, its local
+    derivative taken symbolically.
+    """
+
+    name: str
+    expr: Expr
+    operands: tuple[str, ...]
+    simple: bool
+    line: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class Graph:
+    """A checked computational graph and the orders of its two passes."""
+
+    problem: Problem
+    nx: nx.MultiDiGraph
+    inputs: tuple[str, ...]
+    gates: dict[str, Gate]
+    forward_order: tuple[str, ...]
+    backward_order: tuple[str, ...]
+    output: str
+    wrt: tuple[str, ...]
+
+    def fan_out(self, name: str) -> int:
+        """How many edges leave ``name``: how many contributions its gradient sums."""
+        return self.nx.out_degree(name)
+
+
+def is_simple(expr: Expr) -> bool:
+    """One primitive applied directly to names and numbers."""
+    return isinstance(expr, Call) and all(not isinstance(a, Call) for a in expr.args)
+
+
+def build_graph(problem: Problem) -> Graph:
+    """Check ``problem`` as a graph; raise :class:`TracerError` listing every mistake."""
+    errors: list[Diagnostic] = []
+
+    def error(message: str, line: Optional[int] = None, column: Optional[int] = None) -> None:
+        errors.append(Diagnostic(problem.path, message, line, column))
+
+    inputs = tuple(name for name, _ in problem.inputs)
+    definitions = list(problem.nodes)
+    if problem.expression is not None:
+        definitions = _decompose(problem, inputs, error)
+    if errors:
+        raise TracerError(errors)
+
+    gates: dict[str, Gate] = {}
+    for d in definitions:
+        if d.name in inputs:
+            error(f"the node '{d.name}' has the name of an input: rename the node or the "
+                  "input", problem.line(f"nodes.{d.name}") or d.line)
+            continue
+        if not any(isinstance(n, Var) for n in walk(d.expr)):
+            error(f"the node '{d.name}' uses no input or node: it is a constant; write the "
+                  "number where it is used, or make it an input", d.line)
+            continue
+        gates[d.name] = Gate(d.name, d.expr, _operands(d.expr), is_simple(d.expr), d.line)
+
+    known = set(inputs) | set(gates)
+    for gate in gates.values():
+        for var in variables(gate.expr):
+            if var.name not in known:
+                hint = did_you_mean(var.name, known)
+                error(f"the node '{gate.name}' uses '{var.name}', which is neither an input "
+                      f"nor a node{hint}", gate.line)
+    if errors:
+        raise TracerError(_unique(errors))
+
+    g = nx.MultiDiGraph()
+    g.add_nodes_from(inputs, kind="input")
+    g.add_nodes_from(gates, kind="gate")
+    for gate in gates.values():
+        for slot, operand in enumerate(gate.operands):
+            g.add_edge(operand, gate.name, key=slot)
+
+    cycle = _cycle(g)
+    if cycle:
+        path = " -> ".join(cycle + [cycle[0]])
+        raise TracerError([Diagnostic(problem.path, f"the graph has a cycle: {path}; a node "
+                                      "cannot depend on itself", gates[cycle[0]].line)])
+
+    output = _output(problem, g, gates, error)
+    if output is not None:
+        reach = nx.ancestors(g, output) | {output}
+        for name in list(inputs) + list(gates):
+            if name in reach:
+                continue
+            if name in gates:
+                error(f"the node '{name}' does not lead to the output '{output}': remove it, "
+                      "use it, or choose it as output", gates[name].line)
+            else:
+                error(f"the input '{name}' is not used by any node that leads to the output "
+                      f"'{output}': remove it or use it", problem.line(f"inputs.{name}"))
+    wrt = _wrt(problem, inputs, gates, error)
+    if problem.update is not None:
+        for name in problem.update.params:
+            if name not in inputs:
+                error(f"update: '{name}' is not an input; gradient descent updates inputs"
+                      f"{did_you_mean(name, inputs)}", problem.line("update.params"))
+    if errors:
+        raise TracerError(errors)
+
+    order = {name: i for i, name in enumerate(list(inputs) + list(gates))}
+    forward = tuple(nx.lexicographical_topological_sort(g, key=order.__getitem__))
+    # Backward: a node is taken once every node it feeds is done, the earliest defined
+    # first; this follows one path down before the next, as the worked examples do.
+    backward = tuple(n for n in nx.lexicographical_topological_sort(
+        g.reverse(copy=False), key=order.__getitem__) if n in gates)
+    return Graph(problem, g, inputs, gates, forward, backward, output, wrt)  # type: ignore
+
+
+def _operands(expr: Expr) -> tuple[str, ...]:
+    if is_simple(expr):
+        return tuple(a.name for a in expr.args if isinstance(a, Var))  # type: ignore
+    seen: dict[str, None] = {}
+    for var in variables(expr):
+        seen.setdefault(var.name)
+    return tuple(seen)
+
+
+def _unique(errors: list[Diagnostic]) -> list[Diagnostic]:
+    return list(dict.fromkeys(errors))
+
+
+def _cycle(g: nx.MultiDiGraph) -> list[str]:
+    try:
+        edges = nx.find_cycle(g)
+    except nx.NetworkXNoCycle:
+        return []
+    return [e[0] for e in edges]
+
+
+def _output(problem: Problem, g: nx.MultiDiGraph, gates: dict, error) -> Optional[str]:
+    if problem.output is not None:
+        name = problem.output
+        if name in gates:
+            return name
+        line = problem.line("output")
+        if g.has_node(name):
+            error(f"output: '{name}' is an input; the output must be a node", line)
+        else:
+            error(f"output: there is no node '{name}'{did_you_mean(name, gates)}", line)
+        return None
+    sinks = [n for n in gates if g.out_degree(n) == 0]
+    if len(sinks) == 1:
+        return sinks[0]
+    if not sinks:  # pragma: no cover - a graph without cycles always has a sink
+        error("the graph has no output")
+        return None
+    error(f"several nodes are used by no other node ({', '.join(sinks)}): set 'output:' to "
+          "the one whose gradients the problem asks for, and remove or use the others")
+    return None
+
+
+def _wrt(problem: Problem, inputs: tuple, gates: dict, error) -> tuple[str, ...]:
+    if problem.wrt is None:
+        return inputs
+    for name in problem.wrt:
+        if name not in inputs and name not in gates:
+            error(f"wrt: there is no input or node '{name}'"
+                  f"{did_you_mean(name, list(inputs) + list(gates))}", problem.line("wrt"))
+    return tuple(dict.fromkeys(problem.wrt))
+
+
+def _decompose(problem: Problem, inputs: tuple, error) -> list[NodeDef]:
+    """``expression: (x1 + x2) * x3`` -> u1: x1 + x2, y: u1 * x3, in evaluation order.
+
+    Operations on numbers alone (``2 * 3``) stay inside the operation that uses them.
+    """
+    source = problem.expression
+    assert source is not None
+    output = problem.output or "y"
+    if output in inputs:
+        error(f"the output name '{output}' is also an input: choose another 'output:'",
+              problem.line("output") or source.line)
+        return []
+    if not isinstance(source.expr, Call):
+        error("the expression has no operation: there is nothing to differentiate", source.line)
+        return []
+    taken = set(inputs) | {output}
+    counter = 0
+    defs: list[NodeDef] = []
+
+    def fresh() -> str:
+        nonlocal counter
+        while True:
+            counter += 1
+            name = f"u{counter}"
+            if name not in taken:
+                taken.add(name)
+                return name
+
+    # Post-order, without recursion: each operation on at least one name becomes a node.
+    stack: list[tuple[Expr, bool]] = [(source.expr, False)]
+    done: list[Expr] = []
+    while stack:
+        node, children_done = stack.pop()
+        if not isinstance(node, Call):
+            done.append(node)
+            continue
+        if not children_done:
+            stack.append((node, True))
+            stack.extend((a, False) for a in reversed(node.args))
+            continue
+        n = len(node.args)
+        args = tuple(done[len(done) - n:])
+        del done[len(done) - n:]
+        call = Call(node.op, args)
+        if all(_constant(a) for a in args):
+            done.append(call)
+            continue
+        is_root = not stack
+        name = output if is_root else fresh()
+        defs.append(NodeDef(name, call, source.text if is_root else "", source.line))
+        done.append(Var(name))
+    if not defs:
+        error("the expression uses no input: there is nothing to differentiate", source.line)
+    return defs
+
+
+def _constant(expr: Expr) -> bool:
+    return not any(isinstance(n, Var) for n in walk(expr))

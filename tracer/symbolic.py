@@ -1,0 +1,128 @@
+"""SymPy, for what it does better than we would: the local derivatives of a gate made of
+several operations (``C: 0.5 * (y - a)**2`` -> ``a - y``) and the closed form of a whole
+gradient (``2 x cos(x^2)``).  Numbers never come from here: they come from the table of
+primitives.  SymPy is imported on first use.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Iterable, Optional
+
+from .expr import Call, Const, Expr, Var, fold, tex_symbol, walk
+from .primitives import PRIMITIVES
+
+__all__ = ["local_tex", "closed_forms", "MAX_SYMBOLIC_OPS"]
+
+#: Gates and graphs larger than this get no symbolic formula (SymPy's cost grows fast).
+MAX_SYMBOLIC_OPS = 200
+
+
+@lru_cache(maxsize=None)
+def namespace():
+    """SymPy plus the functions of the table SymPy lacks (sigmoid, relu, step)."""
+    import sympy as sp
+
+    class sigmoid(sp.Function):  # noqa: N801 - the name printed in formulas
+        @classmethod
+        def eval(cls, x):
+            if x.is_Number:
+                return 1 / (1 + sp.exp(-x))
+
+        def fdiff(self, argindex=1):
+            s = sigmoid(self.args[0])
+            return s * (1 - s)
+
+        def _latex(self, printer):
+            return r"\sigma\left(" + printer._print(self.args[0]) + r"\right)"
+
+    class step(sp.Function):  # noqa: N801
+        @classmethod
+        def eval(cls, x):
+            if x.is_Number:
+                return sp.Integer(1 if x > 0 else 0)
+
+        def fdiff(self, argindex=1):
+            return sp.Integer(0)
+
+        def _latex(self, printer):
+            return r"\mathbf{1}\left[" + printer._print(self.args[0]) + r" > 0\right]"
+
+    class relu(sp.Function):  # noqa: N801
+        @classmethod
+        def eval(cls, x):
+            if x.is_Number:
+                return sp.Max(x, 0)
+
+        def fdiff(self, argindex=1):
+            return step(self.args[0])
+
+        def _latex(self, printer):
+            return r"\operatorname{relu}\left(" + printer._print(self.args[0]) + r"\right)"
+
+    class Namespace:
+        def __getattr__(self, name):
+            return getattr(sp, name)
+
+    ns = Namespace()
+    ns.sigmoid, ns.relu, ns.step = sigmoid, relu, step
+    return ns
+
+
+def _ops(expr: Expr) -> int:
+    return sum(1 for n in walk(expr) if isinstance(n, Call))
+
+
+def to_sympy(expr: Expr, symbols: dict):
+    """``expr`` as a SymPy expression; numbers written as decimals stay exact rationals."""
+    sp = namespace()
+
+    def leaf(node):
+        if isinstance(node, Var):
+            if node.name not in symbols:
+                symbols[node.name] = sp.Symbol(node.name, real=True)
+            return symbols[node.name]
+        return sp.Rational(repr(node.value)) if node.value != int(node.value) \
+            else sp.Integer(int(node.value))
+
+    return fold(expr, leaf, lambda node, args: PRIMITIVES[node.op].sympy(sp, *args))
+
+
+def _latex(value, names: Iterable[str]) -> str:
+    sp = namespace()
+    symbol_names = {sp.Symbol(n, real=True): tex_symbol(n) for n in names}
+    # SymPy writes Heaviside as theta; the table (and most courses) write H.
+    return sp.latex(value, symbol_names=symbol_names).replace(r"\theta\left(", r"H\left(")
+
+
+def local_tex(expr: Expr, operands: list[str]) -> Optional[list[str]]:
+    """LaTeX of d(expr)/d(name) for each name in ``operands``, or ``None`` if too large."""
+    if _ops(expr) > MAX_SYMBOLIC_OPS:
+        return None
+    sp = namespace()
+    symbols: dict = {}
+    gate = to_sympy(expr, symbols)
+    return [_latex(sp.diff(gate, symbols[name]), symbols) for name in operands]
+
+
+def closed_forms(definitions: list[tuple[str, Expr]], output: str,
+                 wrt: list[str]) -> Optional[tuple[str, dict[str, str]]]:
+    """The output as a formula of the inputs, and the gradient of each name in ``wrt``.
+
+    ``definitions`` are the gates in topological order.  Returns ``None`` for graphs too
+    large to be worth it.
+    """
+    if sum(_ops(e) for _, e in definitions) > MAX_SYMBOLIC_OPS:
+        return None
+    sp = namespace()
+    symbols: dict = {}
+    formula: dict = {}
+    for name, expr in definitions:
+        formula[name] = to_sympy(expr, symbols).subs(
+            {symbols[n]: formula[n] for n in list(symbols) if n in formula}, simultaneous=True)
+    result = formula[output]
+    names = [n for n in symbols if n not in formula]
+    gradients = {}
+    for name in wrt:
+        sym = symbols[name] if name in symbols else sp.Symbol(name, real=True)
+        gradients[name] = _latex(sp.diff(result, sym), names)
+    return _latex(result, names), gradients
