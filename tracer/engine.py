@@ -21,7 +21,7 @@ from .graph import Gate, Graph
 from .primitives import PRIMITIVES
 
 __all__ = ["Local", "NodeTrace", "BackwardStep", "Accumulation", "ParamUpdate", "UpdateTrace",
-           "Trace", "trace", "forward", "central_difference"]
+           "Trace", "trace", "forward", "central_difference", "local_formula"]
 
 
 # ----------------------------------------------------------------------------- the trace
@@ -312,14 +312,19 @@ def _simple_locals(gate: Gate, values: dict[str, float]) -> tuple[Local, ...]:
     return tuple(result)
 
 
-@lru_cache(maxsize=4096)
-def _simple_local_tex(call: Call, index: int, out: str) -> str:
-    """The table's local derivative with the gate's own operands put in, simplified."""
+def local_formula(call: Call, index: int, out: str) -> Expr:
+    """The table's local derivative of a simple gate with respect to its operand ``index``,
+    with the gate's own operands (and ``out``, the gate's name) put in, simplified:
+    for ``u4 = u2 ** 2`` it is ``2 * u2``."""
     names = dict(zip("ab", call.args), out=Var(out))
-    expr = fold(_local_expr(call.op, index),
+    return fold(_local_expr(call.op, index),  # type: ignore[return-value]
                 lambda leaf: names.get(leaf.name, leaf) if isinstance(leaf, Var) else leaf,
                 lambda node, args: _simplify(Call(node.op, tuple(args))))
-    return to_tex(expr)  # type: ignore[arg-type]
+
+
+@lru_cache(maxsize=4096)
+def _simple_local_tex(call: Call, index: int, out: str) -> str:
+    return to_tex(local_formula(call, index, out))
 
 
 def _simplify(node: Call) -> Expr:

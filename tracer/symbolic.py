@@ -11,7 +11,7 @@ from typing import Iterable, Optional
 from .expr import Call, Const, Expr, Var, fold, tex_symbol, walk
 from .primitives import PRIMITIVES
 
-__all__ = ["local_tex", "closed_forms", "MAX_SYMBOLIC_OPS"]
+__all__ = ["local_tex", "local_python", "closed_forms", "MAX_SYMBOLIC_OPS"]
 
 #: Gates and graphs larger than this get no symbolic formula (SymPy's cost grows fast).
 MAX_SYMBOLIC_OPS = 200
@@ -102,6 +102,44 @@ def local_tex(expr: Expr, operands: list[str]) -> Optional[list[str]]:
     symbols: dict = {}
     gate = to_sympy(expr, symbols)
     return [_latex(sp.diff(gate, symbols[name]), symbols) for name in operands]
+
+
+def local_python(expr: Expr, operands: list[str]) -> Optional[list[str]]:
+    """Python source of d(expr)/d(name) for each name in ``operands`` (functions by their
+    table names: ``sigmoid``, ``heaviside``, ``abs``, ``max``), or ``None`` if too large."""
+    if _ops(expr) > MAX_SYMBOLIC_OPS:
+        return None
+    sp = namespace()
+    symbols: dict = {}
+    gate = to_sympy(expr, symbols)
+    printer = _python_printer()
+    return [printer.doprint(sp.diff(gate, symbols[name])) for name in operands]
+
+
+@lru_cache(maxsize=None)
+def _python_printer():
+    from sympy.printing.str import StrPrinter
+
+    class Printer(StrPrinter):
+        def _print_Abs(self, e):
+            return f"abs({self._print(e.args[0])})"
+
+        def _print_Max(self, e):
+            return "max(" + ", ".join(self._print(a) for a in e.args) + ")"
+
+        def _print_Min(self, e):
+            return "min(" + ", ".join(self._print(a) for a in e.args) + ")"
+
+        def _print_Heaviside(self, e):
+            return f"heaviside({self._print(e.args[0])})"
+
+        def _print_Exp1(self, e):
+            return "exp(1)"
+
+        def _print_Rational(self, e):
+            return f"({e.p}/{e.q})"
+
+    return Printer()
 
 
 def closed_forms(definitions: list[tuple[str, Expr]], output: str,
