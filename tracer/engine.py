@@ -144,6 +144,9 @@ class Trace:
 
 # ----------------------------------------------------------------------------- the passes
 
+#: Central differences are computed when len(wrt) x number of gates is at most this.
+MAX_CHECK_WORK = 200_000
+
 def trace(graph: Graph, *, symbolic_forms: bool = True, check: bool = True) -> Trace:
     """Run both passes (and the update, if the problem has one) and record every step.
 
@@ -174,7 +177,10 @@ def trace(graph: Graph, *, symbolic_forms: bool = True, check: bool = True) -> T
         if forms is not None:
             function_tex, grads_tex = forms
             gradient_tex = tuple(grads_tex.items())
-    numeric = tuple((n, central_difference(graph, n)) for n in graph.wrt) if check else ()
+    # Each estimate re-runs the forward pass twice: skip the check where that gets costly.
+    affordable = len(graph.wrt) * len(graph.gates) <= MAX_CHECK_WORK
+    numeric = tuple((n, central_difference(graph, n)) for n in graph.wrt) \
+        if check and affordable else ()
 
     return Trace(
         id=problem.id, path=problem.path, title=problem.title, statement=problem.statement,
@@ -195,11 +201,19 @@ def forward(graph: Graph, inputs: dict[str, float], rounding: Optional[int] = -1
         if gate is None:
             continue
         try:
-            value = evaluate(gate.expr, values)
+            value = _evaluate_gate(gate, values)
         except DomainError as exc:
             raise _domain_error(graph, gate, exc, "forward") from None
         values[name] = round(value, digits) if digits is not None else value
     return values
+
+
+def _evaluate_gate(gate: Gate, values: dict[str, float]) -> float:
+    if gate.simple:  # the common case, without the generic tree walk
+        call: Call = gate.expr  # type: ignore[assignment]
+        return apply(PRIMITIVES[call.op], tuple(
+            values[a.name] if isinstance(a, Var) else a.value for a in call.args))  # type: ignore
+    return evaluate(gate.expr, values)
 
 
 def backward(graph: Graph, locals_: dict[str, tuple[Local, ...]]
@@ -268,7 +282,7 @@ def central_difference(graph: Graph, name: str, h: float = 1e-6) -> float:
                 if n == name:
                     started = True
                 elif started and n in graph.gates:
-                    shifted[n] = evaluate(graph.gates[n].expr, shifted)
+                    shifted[n] = _evaluate_gate(graph.gates[n], shifted)
             return shifted[graph.output]
         inputs = dict(graph.problem.inputs)
         inputs[name] = v
@@ -398,12 +412,15 @@ def _gate_locals(gate: Gate, values: dict[str, float]) -> tuple[Local, ...]:
                  for slot, name in enumerate(gate.operands))
 
 
-@lru_cache(maxsize=1024)
 def _gate_local_tex(expr: Expr, operands: tuple[str, ...]) -> tuple[str, ...]:
-    texts = symbolic.local_tex(expr, list(operands))
-    if texts is None:  # too large for SymPy: name the derivative instead of writing it out
+    if symbolic.too_large(expr):  # no formula: the documents name the derivative instead
         return tuple("" for _ in operands)
-    return tuple(texts)
+    return _small_gate_local_tex(expr, operands)
+
+
+@lru_cache(maxsize=1024)  # hashing an expression is recursive: only small ones come here
+def _small_gate_local_tex(expr: Expr, operands: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(symbolic.local_tex(expr, list(operands)) or ("",) * len(operands))
 
 
 def _domain_error(graph: Graph, gate: Gate, exc: DomainError, phase: str) -> TracerError:

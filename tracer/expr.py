@@ -135,20 +135,23 @@ def _ast_parse(source: str) -> ast.Expression:
     result: dict = {}
 
     def work() -> None:
-        sys.setrecursionlimit(max(sys.getrecursionlimit(), 4 * len(source) + 1000))
         try:
             result["tree"] = _ast_parse_here(source)
         except BaseException as exc:  # handed back to the calling thread below
             result["error"] = exc
 
-    old = threading.stack_size()
+    # The recursion limit is per interpreter: raise it only while the big-stack thread runs
+    # (the caller waits), so no other code ever recurses that deep on a normal stack.
+    old_stack, old_limit = threading.stack_size(), sys.getrecursionlimit()
     threading.stack_size(min(1 << 30, 64 * 1024 * 1024 + 4096 * len(source)))
     try:
         worker = threading.Thread(target=work, name="tracer-parse")
+        sys.setrecursionlimit(max(old_limit, 4 * len(source) + 1000))
         worker.start()
+        worker.join()
     finally:
-        threading.stack_size(old)
-    worker.join()
+        sys.setrecursionlimit(old_limit)
+        threading.stack_size(old_stack)
     if "error" in result:
         raise result["error"]
     return result["tree"]

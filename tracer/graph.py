@@ -73,8 +73,9 @@ def build_graph(problem: Problem) -> Graph:
         raise TracerError(errors)
 
     gates: dict[str, Gate] = {}
+    input_set = set(inputs)
     for d in definitions:
-        if d.name in inputs:
+        if d.name in input_set:
             error(f"the node '{d.name}' has the name of an input: rename the node or the "
                   "input", problem.line(f"nodes.{d.name}") or d.line)
             continue
@@ -151,6 +152,8 @@ def _unique(errors: list[Diagnostic]) -> list[Diagnostic]:
 
 
 def _cycle(g: nx.MultiDiGraph) -> list[str]:
+    if nx.is_directed_acyclic_graph(g):  # linear; find_cycle alone is slow on large DAGs
+        return []
     try:
         edges = nx.find_cycle(g)
     except nx.NetworkXNoCycle:

@@ -101,16 +101,39 @@ class _Refused(Exception):
         self.mark = mark
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that refuses anchors and aliases: they buy nothing in a problem file and
-    are how 'billion laughs' files exhaust memory."""
+# libyaml is much faster, but its composer recurses in C and crashes on thousands of nested
+# brackets; such files go to the pure-Python loader, which raises RecursionError instead.
+_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_MAX_FAST_DEPTH = 64
 
-    def compose_node(self, parent, index):  # noqa: D102 - PyYAML hook
-        event = self.peek_event()
-        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+
+def _flow_depth(text: str) -> int:
+    depth = deepest = 0
+    for ch in text:
+        if ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}" and depth:
+            depth -= 1
+    return deepest
+
+
+def _refuse_aliases(root: yaml.Node) -> None:
+    """Anchors and aliases buy nothing in a problem file and are how 'billion laughs' files
+    exhaust memory: an alias shows up as a node object reached twice."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
             raise _Refused("anchors and aliases (&name, *name) are not allowed in problem "
-                           "files: write the value out", event.start_mark)
-        return super().compose_node(parent, index)
+                           "files: write the value out", node.start_mark)
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                stack.extend((key, value))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
 
 
 def load(path: Union[str, Path]) -> Problem:
@@ -150,16 +173,15 @@ def _compose(text: str, path: str) -> yaml.Node:
         col = mark.column + 1 if mark is not None else None
         return TracerError([Diagnostic(path, message, line, col)])
 
+    loader = _FAST_LOADER if _flow_depth(text) <= _MAX_FAST_DEPTH else yaml.SafeLoader
     try:
-        loader = _Loader(text)
-        try:
-            node = loader.get_single_node()
-        finally:
-            loader.dispose()
+        node = yaml.compose(text, Loader=loader)
+        if node is not None:
+            _refuse_aliases(node)
     except _Refused as exc:
         raise fail(exc.message, exc.mark) from None
     except yaml.composer.ComposerError as exc:
-        if "expected a single document" in str(exc.context or ""):
+        if "expected a single document" in f"{exc.context} {exc.problem}":
             raise fail("the file holds several YAML documents ('---'): keep one problem per "
                        "file", exc.problem_mark) from None
         raise fail(f"this is not valid YAML: {exc.problem}", exc.problem_mark) from None

@@ -11,7 +11,7 @@ from typing import Iterable, Optional
 from .expr import Call, Const, Expr, Var, fold, tex_symbol, walk
 from .primitives import PRIMITIVES
 
-__all__ = ["local_tex", "local_python", "closed_forms", "MAX_SYMBOLIC_OPS"]
+__all__ = ["too_large", "local_tex", "local_python", "closed_forms", "MAX_SYMBOLIC_OPS"]
 
 #: Gates and graphs larger than this get no symbolic formula (SymPy's cost grows fast).
 MAX_SYMBOLIC_OPS = 200
@@ -72,6 +72,16 @@ def _ops(expr: Expr) -> int:
     return sum(1 for n in walk(expr) if isinstance(n, Call))
 
 
+def too_large(expr: Expr) -> bool:
+    """Whether ``expr`` has more operations than SymPy is asked to handle."""
+    count = 0
+    for n in walk(expr):
+        count += isinstance(n, Call)
+        if count > MAX_SYMBOLIC_OPS:
+            return True
+    return False
+
+
 def to_sympy(expr: Expr, symbols: dict):
     """``expr`` as a SymPy expression; numbers written as decimals stay exact rationals."""
     sp = namespace()
@@ -96,7 +106,7 @@ def _latex(value, names: Iterable[str]) -> str:
 
 def local_tex(expr: Expr, operands: list[str]) -> Optional[list[str]]:
     """LaTeX of d(expr)/d(name) for each name in ``operands``, or ``None`` if too large."""
-    if _ops(expr) > MAX_SYMBOLIC_OPS:
+    if too_large(expr):
         return None
     sp = namespace()
     symbols: dict = {}
@@ -107,7 +117,7 @@ def local_tex(expr: Expr, operands: list[str]) -> Optional[list[str]]:
 def local_python(expr: Expr, operands: list[str]) -> Optional[list[str]]:
     """Python source of d(expr)/d(name) for each name in ``operands`` (functions by their
     table names: ``sigmoid``, ``heaviside``, ``abs``, ``max``), or ``None`` if too large."""
-    if _ops(expr) > MAX_SYMBOLIC_OPS:
+    if too_large(expr):
         return None
     sp = namespace()
     symbols: dict = {}
