@@ -235,8 +235,10 @@ def backward(graph: Graph, locals_: dict[str, tuple[Local, ...]]
             grads[local.operand] += contribution
     for name, grad in grads.items():
         if not math.isfinite(grad):
-            raise TracerError([Diagnostic(graph.problem.path, f"the gradient of '{name}' "
-                                          "overflows to infinity or NaN: scale the inputs down")])
+            problem = graph.problem
+            line = problem.line(f"inputs.{name}") or problem.line(f"nodes.{name}")
+            raise TracerError([Diagnostic(problem.path, f"the gradient of '{name}' overflows to "
+                                          "infinity or NaN: scale the inputs down", line)])
     return steps, grads
 
 

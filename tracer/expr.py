@@ -224,7 +224,9 @@ def _check(node: ast.AST, column: Optional[int]) -> None:
         raise ExprError("only unary minus and plus are supported", column)
     if isinstance(node, ast.Call):
         if not isinstance(node.func, ast.Name):
-            raise ExprError(f"only the functions of the table can be called: {_HINT}", column)
+            why = _NOT_EXPRESSIONS.get(type(node.func), "only the functions of the table can "
+                                       "be called")
+            raise ExprError(f"{why}: {_HINT}", column)
         name = node.func.id
         prim = FUNCTIONS.get(name)
         if prim is None:

@@ -179,7 +179,8 @@ def _output(problem: Problem, g: nx.MultiDiGraph, gates: dict, error) -> Optiona
         error("the graph has no output")
         return None
     error(f"several nodes are used by no other node ({', '.join(sinks)}): set 'output:' to "
-          "the one whose gradients the problem asks for, and remove or use the others")
+          "the one whose gradients the problem asks for, and remove or use the others",
+          problem.line("nodes") or problem.line("expression"))
     return None
 
 

@@ -418,7 +418,7 @@ class _Checker:
         except ExprError as exc:
             # Columns inside a plain or quoted scalar on one line map onto the file.
             offset = None
-            if exc.column is not None and "\n" not in text.strip() and node.style in (None, "'", '"'):
+            if exc.column and "\n" not in text.strip() and node.style in (None, "", "'", '"'):
                 offset = (exc.column - 1) + (1 if node.style else 0)
             self.error(f"{what}: {exc.message}", node, offset or 0)
             return None
