@@ -17,6 +17,11 @@ __all__ = ["too_large", "local_tex", "local_python", "closed_forms", "MAX_SYMBOL
 MAX_SYMBOLIC_OPS = 200
 
 
+def _power(tex: str, exp: Optional[str]) -> str:
+    # SymPy asks a function for its LaTeX with the exponent when it is raised to a power.
+    return tex if exp is None else r"\left(" + tex + r"\right)^{" + exp + "}"
+
+
 @lru_cache(maxsize=None)
 def namespace():
     """SymPy plus the functions of the table SymPy lacks (sigmoid, relu, step)."""
@@ -32,8 +37,8 @@ def namespace():
             s = sigmoid(self.args[0])
             return s * (1 - s)
 
-        def _latex(self, printer):
-            return r"\sigma\left(" + printer._print(self.args[0]) + r"\right)"
+        def _latex(self, printer, exp=None):
+            return _power(r"\sigma\left(" + printer._print(self.args[0]) + r"\right)", exp)
 
     class step(sp.Function):  # noqa: N801
         @classmethod
@@ -44,8 +49,9 @@ def namespace():
         def fdiff(self, argindex=1):
             return sp.Integer(0)
 
-        def _latex(self, printer):
-            return r"\mathbf{1}\left[" + printer._print(self.args[0]) + r" > 0\right]"
+        def _latex(self, printer, exp=None):
+            return _power(r"\mathbf{1}\left[" + printer._print(self.args[0]) + r" > 0\right]",
+                          exp)
 
     class relu(sp.Function):  # noqa: N801
         @classmethod
@@ -56,8 +62,9 @@ def namespace():
         def fdiff(self, argindex=1):
             return step(self.args[0])
 
-        def _latex(self, printer):
-            return r"\operatorname{relu}\left(" + printer._print(self.args[0]) + r"\right)"
+        def _latex(self, printer, exp=None):
+            return _power(r"\operatorname{relu}\left(" + printer._print(self.args[0])
+                          + r"\right)", exp)
 
     class Namespace:
         def __getattr__(self, name):
@@ -101,7 +108,7 @@ def _latex(value, names: Iterable[str]) -> str:
     sp = namespace()
     symbol_names = {sp.Symbol(n, real=True): tex_symbol(n) for n in names}
     # SymPy writes Heaviside as theta; the table (and most courses) write H.
-    return sp.latex(value, symbol_names=symbol_names).replace(r"\theta\left(", r"H\left(")
+    return sp.latex(value, symbol_names=symbol_names, ln_notation=True).replace(r"\theta\left(", r"H\left(")
 
 
 def local_tex(expr: Expr, operands: list[str]) -> Optional[list[str]]:
