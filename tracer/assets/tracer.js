@@ -1,0 +1,132 @@
+/* tracer: typeset the math with KaTeX and bring the step-through figures to life.
+ *
+ * Material for MkDocs may swap pages without a reload, so everything starts from its
+ * document$ observable, which fires on every page view; without Material, on load.
+ * With JavaScript off, the math stays as LaTeX source and every step shows, one under
+ * another. */
+(function () {
+  "use strict";
+
+  var MATH_DELIMITERS = [
+    { left: "\\(", right: "\\)", display: false },
+    { left: "\\[", right: "\\]", display: true }
+  ];
+
+  // arithmatex (generic mode) wraps each formula in an element of class "arithmatex";
+  // only those are typeset, so a dollar sign or a backslash in code is left alone.
+  function typeset(root) {
+    if (typeof window.renderMathInElement !== "function") {
+      return;
+    }
+    var formulas = root.querySelectorAll(".arithmatex");
+    for (var i = 0; i < formulas.length; i++) {
+      if (formulas[i].querySelector(".katex")) {
+        continue;
+      }
+      window.renderMathInElement(formulas[i], {
+        delimiters: MATH_DELIMITERS,
+        throwOnError: false
+      });
+    }
+  }
+
+  // Search results quote the pages' text, math delimiters included: typeset them as
+  // they appear.
+  function typesetSearchResults() {
+    var results = document.querySelector(".md-search-result__list");
+    if (!results || typeof window.renderMathInElement !== "function" ||
+        typeof MutationObserver !== "function") {
+      return;
+    }
+    new MutationObserver(function () {
+      var articles = results.querySelectorAll("article:not([data-tracer-typeset])");
+      for (var i = 0; i < articles.length; i++) {
+        articles[i].setAttribute("data-tracer-typeset", "1");
+        window.renderMathInElement(articles[i], {
+          delimiters: MATH_DELIMITERS,
+          throwOnError: false
+        });
+      }
+    }).observe(results, { childList: true, subtree: true });
+  }
+
+  function stepThrough(box) {
+    if (box.getAttribute("data-tracer-ready")) {
+      return;
+    }
+    var frames = box.querySelectorAll(".tracer-step");
+    var count = frames.length;
+    if (!count) {
+      return;
+    }
+    box.setAttribute("data-tracer-ready", "1");
+    var counter = box.querySelector(".tracer-step-counter");
+    var previous = box.querySelector(".tracer-prev");
+    var next = box.querySelector(".tracer-next");
+    var shown = 0;
+
+    function show(k) {
+      shown = Math.max(0, Math.min(count - 1, k));
+      for (var i = 0; i < count; i++) {
+        frames[i].hidden = i !== shown;
+        // Fetch the neighbours' figures too, so that stepping shows them at once
+        // instead of collapsing the frame while a lazily loaded image arrives.
+        if (Math.abs(i - shown) <= 1) {
+          var images = frames[i].querySelectorAll("img[loading=lazy]");
+          for (var j = 0; j < images.length; j++) {
+            images[j].loading = "eager";
+          }
+        }
+      }
+      if (counter) {
+        counter.textContent = (shown + 1) + " / " + count;
+      }
+      if (previous) {
+        previous.disabled = shown === 0;
+      }
+      if (next) {
+        next.disabled = shown === count - 1;
+      }
+    }
+
+    if (counter) {
+      counter.setAttribute("aria-live", "polite");
+    }
+    if (previous) {
+      previous.addEventListener("click", function () { show(shown - 1); });
+    }
+    if (next) {
+      next.addEventListener("click", function () { show(shown + 1); });
+    }
+    box.addEventListener("keydown", function (event) {
+      if (event.key === "ArrowLeft") {
+        show(shown - 1);
+      } else if (event.key === "ArrowRight") {
+        show(shown + 1);
+      } else {
+        return;
+      }
+      event.preventDefault();
+    });
+    box.classList.add("tracer-steps--live");
+    show(0);
+  }
+
+  function start() {
+    var root = document.body;
+    typeset(root);
+    var boxes = root.querySelectorAll(".tracer-steps");
+    for (var i = 0; i < boxes.length; i++) {
+      stepThrough(boxes[i]);
+    }
+  }
+
+  typesetSearchResults();
+  if (window.document$ && typeof window.document$.subscribe === "function") {
+    window.document$.subscribe(start);
+  } else if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();

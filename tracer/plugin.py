@@ -1,0 +1,156 @@
+"""The MkDocs plugin: adds every problem's generated pages and files to the site.
+
+Enable it in mkdocs.yml::
+
+    plugins:
+      - search
+      - tracer:
+          problems: problems      # the folder of problem files (relative to mkdocs.yml)
+          pdf: auto               # auto | true | false
+          cache_dir: .tracer-cache
+          allow_html: false       # raw HTML in problem statements
+
+Everything generated lives in memory and reaches the site through
+``File.generated``: nothing is ever written into the docs folder.  The coupling to MkDocs
+stays in this file; the work is done by :mod:`tracer.build`.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Optional
+
+from mkdocs.config import base
+from mkdocs.config import config_options as c
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin, get_plugin_logger
+from mkdocs.structure.files import File, Files
+
+from . import build as _build
+from .errors import TracerError
+
+__all__ = ["TracerPlugin", "TracerConfig", "NAV_PLACEHOLDER", "ASSET_FOLDER"]
+
+log = get_plugin_logger(__name__)
+
+#: A nav entry with this value is replaced by one section per problem.
+NAV_PLACEHOLDER = _build.SITE_FOLDER + "/"
+#: Where tracer's own scripts, styles and KaTeX are served from, inside the site.
+ASSET_FOLDER = "assets/tracer"
+_STYLES = ("katex/katex.min.css", "tracer.css")
+_SCRIPTS = ("katex/katex.min.js", "katex/contrib/auto-render.min.js", "tracer.js")
+
+
+class TracerConfig(base.Config):
+    """The plugin's options in mkdocs.yml."""
+
+    problems = c.Type(str, default="problems")
+    pdf = c.Choice(("auto", True, False), default="auto")
+    cache_dir = c.Type(str, default=".tracer-cache")
+    allow_html = c.Type(bool, default=False)
+
+
+class TracerPlugin(BasePlugin[TracerConfig]):
+    """Generates the problems' pages, figures, LaTeX and PDFs and the home page."""
+
+    def __init__(self) -> None:
+        #: Pages prepared by ``tracer build``; when None the plugin generates them itself.
+        self.prepared: Optional[list[_build.ProblemPages]] = None
+        self.command = "build"
+        self._cache: Optional[_build.Cache] = None
+
+    # Defining on_startup also keeps this instance (and its cache) across the rebuilds of
+    # `mkdocs serve`.
+    def on_startup(self, *, command: str, dirty: bool) -> None:
+        self.command = command
+
+    def on_config(self, config: Any) -> Any:
+        if config.use_directory_urls:
+            # Pages would move to problems/<id>/answers/ and the relative links of their
+            # figures (src="step-01.svg") would point one folder too deep.
+            raise PluginError("the tracer plugin needs 'use_directory_urls: false' in "
+                              "mkdocs.yml (pages at problems/<id>/answers.html)")
+        # The sitemap carries the build date: a fixed one keeps builds byte-identical.
+        os.environ.setdefault("SOURCE_DATE_EPOCH", str(_build.SOURCE_DATE_EPOCH))
+        for name in _STYLES:
+            if f"{ASSET_FOLDER}/{name}" not in config.extra_css:
+                config.extra_css.append(f"{ASSET_FOLDER}/{name}")
+        scripts = [str(s) for s in config.extra_javascript]
+        for name in _SCRIPTS:
+            if f"{ASSET_FOLDER}/{name}" not in scripts:
+                config.extra_javascript.append(f"{ASSET_FOLDER}/{name}")
+        return config
+
+    def on_files(self, files: Files, *, config: Any) -> Files:
+        site = _build.site_settings(config, self)
+        pages = self.prepared if self.prepared is not None else self._generate(site)
+        generated: dict[str, Any] = {"index.md": _build.home_page(pages)}
+        for problem in pages:
+            for name, content in problem.files.items():
+                generated[f"{_build.SITE_FOLDER}/{problem.id}/{name}"] = content
+        clash = sorted(uri for uri in generated if files.get_file_from_path(uri) is not None)
+        if clash:
+            raise PluginError(
+                "these hand-written files in the docs folder have the names of generated "
+                f"ones: {', '.join(clash)}; rename or remove them (tracer never overwrites them)")
+        for uri, content in generated.items():
+            files.append(File.generated(config, uri, content=content))
+        for path in sorted(_build.ASSETS.rglob("*")):
+            # Notes for maintainers (.md) would become pages; the rest is served as is.
+            if path.is_file() and path.suffix != ".md":
+                uri = f"{ASSET_FOLDER}/{path.relative_to(_build.ASSETS).as_posix()}"
+                files.append(File.generated(config, uri, abs_src_path=str(path)))
+        config.nav = _expand_nav(config.nav, _build.problems_nav(pages))
+        return files
+
+    def on_serve(self, server: Any, *, config: Any, builder: Any) -> Any:
+        site = _build.site_settings(config, self)
+        server.watch(str(site.problems))
+        return server
+
+    def _generate(self, site: "_build.Site") -> list[_build.ProblemPages]:
+        if self._cache is None or self._cache.folder != site.cache_dir:
+            self._cache = _build.Cache(site.cache_dir)
+        try:
+            return _build.generate(site, self._cache, say=log.info)
+        except TracerError as exc:
+            if self.command != "serve":
+                raise PluginError("\n".join(str(d) for d in exc.diagnostics)) from None
+            # While previewing, a problem being edited must not take the others down.
+            for d in exc.diagnostics:
+                log.error(str(d))
+            return self._good_problems(site)
+
+    def _good_problems(self, site: "_build.Site") -> list[_build.ProblemPages]:
+        pages: list[_build.ProblemPages] = []
+        try:
+            sources = _build.find_problems(site.problems)
+        except TracerError:
+            return pages
+        for path in sources:
+            try:
+                checked = _build.check_problems([path], self._cache, allow_html=site.allow_html)
+                found = _build.render_problems(checked, self._cache, allow_html=site.allow_html)
+                found, _ = _build.compile_pdfs(found, self._cache, site.pdf, say=log.info,
+                                               config_file=site.config_file)
+            except TracerError:
+                continue
+            pages.extend(found)
+        return pages
+
+
+def _expand_nav(nav: Optional[list], problems: list) -> Optional[list]:
+    """Replace the entry ``Problems: problems/`` of the nav by the problems' sections."""
+    if nav is None:
+        return None
+    expanded = []
+    for item in nav:
+        if isinstance(item, dict) and len(item) == 1:
+            (title, value), = item.items()
+            if value == NAV_PLACEHOLDER:
+                expanded.append({title: problems})
+                continue
+            if isinstance(value, list):
+                expanded.append({title: _expand_nav(value, problems)})
+                continue
+        expanded.append(item)
+    return expanded
