@@ -392,7 +392,8 @@ def _gate_locals(gate: Gate, values: dict[str, float]) -> tuple[Local, ...]:
         else:
             value[i] = apply(PRIMITIVES[n.op], tuple(value[k] for k in kids[i]))
             has_var[i] = any(has_var[k] for k in kids[i])
-    value[0] = values[gate.name]  # the gate's value as used (rounded in hand mode)
+    # In hand mode the gate's rounded value is what later gates use; its own local
+    # derivatives stay the formulas in its operands (as printed), evaluated at those operands.
 
     adjoint = [0.0] * len(order)
     adjoint[0] = 1.0

@@ -403,9 +403,11 @@ def to_tex(expr: Expr, leaf: Optional[Callable[[Union[Const, Var]], tuple[str, i
 
 
 def _needs_dot(left: str, right: str) -> bool:
-    # Juxtaposition reads as a product for symbols (u x_3) but not for numbers (4 -2).
+    # Juxtaposition reads as a product for symbols (u x_3) but not for numbers (4 -2), nor
+    # for a name times itself (b b).
     first = right.lstrip()[:1]
-    return first.isdigit() or first in "-." or (left.rstrip()[-1:].isdigit() and first == "(")
+    return first.isdigit() or first in "-." or left == right or \
+        (left.rstrip()[-1:].isdigit() and first == "(")
 
 
 def _tex_leaf(leaf: Union[Const, Var]) -> tuple[str, int]:

@@ -70,9 +70,10 @@ __all__ = ["figures", "layout", "Layout", "FIGURE_NAMES", "MAX_FIGURE_NODES",
 
 #: Above this many nodes (inputs and gates) no per-step frames are drawn.
 MAX_FIGURE_NODES = 60
-#: Above this many nodes no figure at all is drawn (laying out 200 nodes takes about a
-#: second; 400 take three, and no page could show them).
-MAX_LAYOUT_NODES = 200
+#: Above this many nodes no figure at all is drawn.  Layout time depends on the shape more
+#: than on the size: a 110-node chain whose every gate also reads one of three inputs took
+#: over a minute before dot's search limits (below) were set for large graphs, 11 s after.
+MAX_LAYOUT_NODES = 120
 #: TikZ pictures are written only when their natural width and height stay below this
 #: (TeX dimensions end at 16383 pt; such a picture would be unreadable in print anyway).
 MAX_TIKZ_PT = 15000.0
@@ -420,6 +421,10 @@ def layout(trace: Trace) -> Layout:
     g = pygraphviz.AGraph(directed=True, strict=False, name="tracer")
     g.graph_attr.update(rankdir="LR", ranksep=str(RANKSEP), nodesep=str(NODESEP),
                         splines="spline", newrank="true", margin="0")
+    if len(trace.nodes) > MAX_FIGURE_NODES:
+        # Bound dot's network-simplex and crossing-minimisation passes: long edges across
+        # many ranks otherwise make large layouts take minutes.
+        g.graph_attr.update(nslimit="2", nslimit1="2", mclimit="0.2")
     # Fixed sizes and no labels: dot measures no text, so no font is involved.
     g.node_attr.update(shape="box", fixedsize="true", label="")
     g.edge_attr.update(tailport="e", headport="w", arrowhead="none", arrowtail="none")

@@ -28,9 +28,12 @@ def namespace():
     import sympy as sp
 
     class sigmoid(sp.Function):  # noqa: N801 - the name printed in formulas
+        is_real = True
+        is_positive = True
+
         @classmethod
         def eval(cls, x):
-            if x.is_Number:
+            if x.is_number:
                 return 1 / (1 + sp.exp(-x))
 
         def fdiff(self, argindex=1):
@@ -41,10 +44,13 @@ def namespace():
             return _power(r"\sigma\left(" + printer._print(self.args[0]) + r"\right)", exp)
 
     class step(sp.Function):  # noqa: N801
+        is_real = True
+        is_nonnegative = True
+
         @classmethod
         def eval(cls, x):
-            if x.is_Number:
-                return sp.Integer(1 if x > 0 else 0)
+            if x.is_number:
+                return sp.Integer(1 if float(x) > 0 else 0)
 
         def fdiff(self, argindex=1):
             return sp.Integer(0)
@@ -54,9 +60,12 @@ def namespace():
                           exp)
 
     class relu(sp.Function):  # noqa: N801
+        is_real = True
+        is_nonnegative = True
+
         @classmethod
         def eval(cls, x):
-            if x.is_Number:
+            if x.is_number:
                 return sp.Max(x, 0)
 
         def fdiff(self, argindex=1):
@@ -111,6 +120,13 @@ def _latex(value, names: Iterable[str]) -> str:
     return sp.latex(value, symbol_names=symbol_names, ln_notation=True).replace(r"\theta\left(", r"H\left(")
 
 
+def _diff(expr, symbol):
+    """d expr / d symbol, with the table's convention that step, sign and heaviside have
+    derivative 0 (SymPy would write Dirac deltas, which no worked example uses)."""
+    sp = namespace()
+    return sp.diff(expr, symbol).replace(sp.DiracDelta, lambda *args: sp.Integer(0))
+
+
 def local_tex(expr: Expr, operands: list[str]) -> Optional[list[str]]:
     """LaTeX of d(expr)/d(name) for each name in ``operands``, or ``None`` if too large."""
     if too_large(expr):
@@ -118,7 +134,7 @@ def local_tex(expr: Expr, operands: list[str]) -> Optional[list[str]]:
     sp = namespace()
     symbols: dict = {}
     gate = to_sympy(expr, symbols)
-    return [_latex(sp.diff(gate, symbols[name]), symbols) for name in operands]
+    return [_latex(_diff(gate, symbols[name]), symbols) for name in operands]
 
 
 def local_python(expr: Expr, operands: list[str]) -> Optional[list[str]]:
@@ -130,7 +146,7 @@ def local_python(expr: Expr, operands: list[str]) -> Optional[list[str]]:
     symbols: dict = {}
     gate = to_sympy(expr, symbols)
     printer = _python_printer()
-    return [printer.doprint(sp.diff(gate, symbols[name])) for name in operands]
+    return [printer.doprint(_diff(gate, symbols[name])) for name in operands]
 
 
 @lru_cache(maxsize=None)
@@ -179,5 +195,5 @@ def closed_forms(definitions: list[tuple[str, Expr]], output: str,
     gradients = {}
     for name in wrt:
         sym = symbols[name] if name in symbols else sp.Symbol(name, real=True)
-        gradients[name] = _latex(sp.diff(result, sym), names)
+        gradients[name] = _latex(_diff(result, sym), names)
     return _latex(result, names), gradients
