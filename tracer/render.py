@@ -35,7 +35,15 @@ __all__ = ["environment", "document_environment", "render_terminal", "to_json", 
            "staged_code", "torch_code", "frame_names", "TEMPLATES"]
 
 #: The templates folder (top level of the project).
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+def _templates() -> Path:
+    # A checkout (or editable install) uses the top-level templates/; an installed wheel
+    # carries a copy inside the package (see pyproject.toml).
+    here = Path(__file__).resolve().parent
+    top = here.parent / "templates"
+    return top if top.is_dir() else here / "templates"
+
+
+TEMPLATES = _templates()
 
 #: The files :func:`documents` returns, in a problem's own folder.
 DOCUMENT_NAMES = ("worksheet.md", "answers.md", "worksheet.tex", "answers.tex", "staged.py",
