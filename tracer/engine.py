@@ -15,8 +15,7 @@ from typing import Optional
 
 from . import symbolic
 from .errors import Diagnostic, TracerError
-from .expr import (Call, Const, DomainError, Expr, Var, apply, evaluate, fold, parse, to_tex,
-                   walk)
+from .expr import Call, Const, DomainError, Expr, Var, apply, evaluate, fold, parse, to_tex
 from .graph import Gate, Graph
 from .primitives import PRIMITIVES
 

@@ -19,7 +19,7 @@ from .primitives import FUNCTIONS, OPERATORS, PRIMITIVES, Primitive
 __all__ = [
     "Const", "Var", "Call", "Expr", "ExprError", "DomainError", "parse", "fold", "variables",
     "evaluate", "apply", "to_tex", "to_python", "tex_symbol", "format_const", "NAME_RE",
-    "valid_name_reason", "MAX_NESTING",
+    "valid_name_reason", "MAX_NESTING", "split_name",
 ]
 
 
@@ -347,14 +347,20 @@ _GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", 
           "Omega"}
 
 
-def tex_symbol(name: str) -> str:
-    """LaTeX for a variable name: ``x1`` -> ``x_{1}``, ``alpha`` -> ``\\alpha``,
-    ``w_out`` -> ``w_{\\mathrm{out}}``, ``num`` -> ``\\mathit{num}``."""
+def split_name(name: str) -> tuple[str, str]:
+    """A variable name as (base, subscript): ``x1`` -> (x, 1), ``w_out`` -> (w, out)."""
     base, sep, sub = name.partition("_")
     if not sep:
         m = re.match(r"([A-Za-z]+)(\d+)\Z", name)
         if m:
             base, sub = m.group(1), m.group(2)
+    return base, sub
+
+
+def tex_symbol(name: str) -> str:
+    """LaTeX for a variable name: ``x1`` -> ``x_{1}``, ``alpha`` -> ``\\alpha``,
+    ``w_out`` -> ``w_{\\mathrm{out}}``, ``num`` -> ``\\mathit{num}``."""
+    base, sub = split_name(name)
     if not base:
         return r"\mathit{" + name.replace("_", r"\_") + "}"
     if len(base) == 1:

@@ -52,7 +52,6 @@ dimensions).  Callers link only the files they are given.
 from __future__ import annotations
 
 import math
-import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -61,7 +60,7 @@ from typing import Optional
 import pygraphviz
 
 from .engine import BackwardStep, NodeTrace, Trace
-from .expr import Call, Const, Var, format_const, tex_symbol
+from .expr import Call, Const, Var, format_const, split_name, tex_symbol
 from .numbers import fmt, fmt_tex
 from .render import environment
 
@@ -172,11 +171,7 @@ def _greek(base: str) -> Optional[str]:
 def _name_parts(name: str) -> list[tuple[str, str]]:
     """A variable name as runs, following :func:`tracer.expr.tex_symbol`: ``x1`` is x with
     the subscript 1, ``w_out`` is w with the subscript out, ``alpha`` is α."""
-    base, sep, sub = name.partition("_")
-    if not sep:
-        m = re.match(r"([A-Za-z]+)(\d+)\Z", name)
-        if m:
-            base, sub = m.group(1), m.group(2)
+    base, sub = split_name(name)
     if not base:
         return [(name, "i")]
     greek = _greek(base) if len(base) > 1 else None

@@ -12,7 +12,7 @@ from typing import Optional
 import networkx as nx
 
 from .errors import Diagnostic, TracerError, did_you_mean
-from .expr import Call, Const, Expr, Var, variables, walk
+from .expr import Call, Expr, Var, variables, walk
 from .load import NodeDef, Problem
 
 __all__ = ["Gate", "Graph", "build_graph", "is_simple"]

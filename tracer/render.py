@@ -50,17 +50,22 @@ DOCUMENT_NAMES = ("worksheet.md", "answers.md", "worksheet.tex", "answers.tex", 
                   "check_torch.py")
 
 
-@lru_cache(maxsize=None)
-def environment() -> jinja2.Environment:
-    """The Jinja environment every document is rendered with."""
-    env = jinja2.Environment(
+def _environment(**delimiters: str) -> jinja2.Environment:
+    return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
         autoescape=False,
+        **delimiters,
     )
+
+
+@lru_cache(maxsize=None)
+def environment() -> jinja2.Environment:
+    """The Jinja environment of the terminal and figure templates."""
+    env = _environment()
     env.filters.update(num=fmt, num_tex=fmt_tex, sym=tex_symbol)
     return env
 
@@ -72,13 +77,7 @@ def document_environment() -> jinja2.Environment:
     Its delimiters are ``<< expr >>``, ``<% statement %>`` and ``<# comment #>``, so that
     LaTeX's braces (``x_{{1}}``, ``{#1}``) never read as Jinja.
     """
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        autoescape=False,
+    env = _environment(
         block_start_string="<%", block_end_string="%>",
         variable_start_string="<<", variable_end_string=">>",
         comment_start_string="<#", comment_end_string="#>",

@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Iterable, Optional
 
-from .expr import Call, Const, Expr, Var, fold, tex_symbol, walk
+from .expr import Call, Expr, Var, fold, tex_symbol, walk
 from .primitives import PRIMITIVES
 
 __all__ = ["too_large", "local_tex", "local_python", "closed_forms", "MAX_SYMBOLIC_OPS"]
@@ -131,7 +131,6 @@ def local_tex(expr: Expr, operands: list[str]) -> Optional[list[str]]:
     """LaTeX of d(expr)/d(name) for each name in ``operands``, or ``None`` if too large."""
     if too_large(expr):
         return None
-    sp = namespace()
     symbols: dict = {}
     gate = to_sympy(expr, symbols)
     return [_latex(_diff(gate, symbols[name]), symbols) for name in operands]
@@ -142,7 +141,6 @@ def local_python(expr: Expr, operands: list[str]) -> Optional[list[str]]:
     table names: ``sigmoid``, ``heaviside``, ``abs``, ``max``), or ``None`` if too large."""
     if too_large(expr):
         return None
-    sp = namespace()
     symbols: dict = {}
     gate = to_sympy(expr, symbols)
     printer = _python_printer()
