@@ -191,3 +191,21 @@ def test_trace_is_deterministic():
     a = trace_file("07-staged-gates.yaml")
     b = trace_file("07-staged-gates.yaml")
     assert a == b
+
+
+def test_local_formulas_of_names_and_of_numbers_do_not_mix():
+    # max(x, y) and max(x, 1) have operand shapes (name 0, name 1) and (name 0, number 1)
+    first = trace_text("""
+        title: names
+        inputs: {x: 3, y: 1}
+        nodes:
+          m: max(x, y)
+    """)
+    second = trace_text("""
+        title: numbers
+        inputs: {x: 3}
+        nodes:
+          m: max(x, 1)
+    """)
+    assert [l.tex for l in first.node("m").locals] == ["H(x - y)", "H(y - x)"]
+    assert [l.tex for l in second.node("m").locals] == ["H(x - 1)"]

@@ -133,3 +133,31 @@ def test_backward_order_follows_one_path_before_the_next():
     """)
     assert g.forward_order == ("x1", "x2", "x3", "x4", "u1", "u2", "u3", "u4", "y")
     assert g.backward_order == ("y", "u3", "u1", "u4", "u2")
+
+
+def test_backward_order_is_networkx_lexicographic_order_of_the_reversed_graph():
+    import random
+
+    import networkx as nx
+
+    rng = random.Random(7)
+    for _ in range(40):
+        n_inputs, n_gates = rng.randint(1, 4), rng.randint(1, 30)
+        names = [f"x{i}" for i in range(n_inputs)]
+        lines = []
+        for k in range(n_gates):
+            a, b = rng.choice(names), rng.choice(names)
+            lines.append(f"  u{k}: {a} * {b}")
+            names.append(f"u{k}")
+        used = " + ".join(names)
+        if rng.random() < 0.5:  # definitions out of topological order
+            rng.shuffle(lines)
+        text = ("title: t\ninputs:\n" + "".join(f"  x{i}: 1\n" for i in range(n_inputs))
+                + "nodes:\n" + "\n".join(lines) + f"\n  out: {used}\n")
+        g = graph(text)
+        order = {name: i for i, name in enumerate(list(g.inputs) + list(g.gates))}
+        expected = tuple(n for n in nx.lexicographical_topological_sort(
+            g.nx.reverse(copy=False), key=order.__getitem__) if n in g.gates)
+        assert g.backward_order == expected
+        assert g.forward_order == tuple(nx.lexicographical_topological_sort(
+            g.nx, key=order.__getitem__))

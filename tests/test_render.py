@@ -83,7 +83,7 @@ def unsafe(page: str) -> list[str]:
     return found
 
 
-# Too large for closed forms (over 200 operations) and for step-through frames (over 60 nodes).
+# Too large for closed forms (over 30 operations) and for step-through frames (over 60 nodes).
 LARGE = "title: A long chain\ninputs: {u0: 1, x0: 1, x1: 2, x2: 3}\nnodes:\n" + "".join(
     f"  u{i}: u{i - 1} * 1.01 + x{i % 3}\n" for i in range(1, 111))
 

@@ -7,15 +7,19 @@ same text that is evaluated); SymPy supplies the formulas of multi-operation gat
 """
 from __future__ import annotations
 
+import gc
 import math
-from collections import Counter
+import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Optional
+from operator import itemgetter
+from typing import Callable, Iterator, Optional
 
 from . import symbolic
 from .errors import Diagnostic, TracerError
-from .expr import Call, Const, DomainError, Expr, Var, apply, evaluate, fold, parse, to_tex
+from .expr import (Call, Const, DomainError, Expr, Var, apply, evaluate, fold, parse, tex_leaf,
+                   tex_symbol, to_tex)
 from .graph import Gate, Graph
 from .primitives import PRIMITIVES
 
@@ -25,7 +29,7 @@ __all__ = ["Local", "NodeTrace", "BackwardStep", "Accumulation", "ParamUpdate", 
 
 # ----------------------------------------------------------------------------- the trace
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Local:
     """d(gate)/d(operand) for one edge: its formula and its value at this point."""
 
@@ -36,7 +40,7 @@ class Local:
     kink: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NodeTrace:
     """One input or gate after both passes."""
 
@@ -51,7 +55,7 @@ class NodeTrace:
     line: Optional[int] = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BackwardStep:
     """One application of the chain rule: ``node`` receives ``contribution`` from ``source``.
 
@@ -70,7 +74,7 @@ class BackwardStep:
     kink: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Accumulation:
     """A gradient that is a sum: the contributions in the order they arrived, and the sum."""
 
@@ -80,7 +84,7 @@ class Accumulation:
     grad: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ParamUpdate:
     """``new = old - learning_rate * grad``."""
 
@@ -90,7 +94,7 @@ class ParamUpdate:
     new: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class UpdateTrace:
     """One gradient-descent step and the forward pass with the new parameters."""
 
@@ -153,21 +157,12 @@ def trace(graph: Graph, *, symbolic_forms: bool = True, check: bool = True) -> T
     only); ``check`` adds central-difference estimates of the gradients in ``wrt``.
     """
     problem = graph.problem
-    values = forward(graph, dict(problem.inputs))
-    locals_ = {name: _locals(graph, gate, values) for name, gate in graph.gates.items()}
-    steps, grads = backward(graph, locals_)
-    sums = _sums(graph, steps, grads)
-
-    nodes = []
-    for name in graph.forward_order:
-        gate = graph.gates.get(name)
-        if gate is None:
-            nodes.append(NodeTrace(name, "input", values[name], grads[name],
-                                   line=problem.line(f"inputs.{name}")))
-        else:
-            op = gate.expr.op if gate.simple else None  # type: ignore[union-attr]
-            nodes.append(NodeTrace(name, "gate", values[name], grads[name], gate.expr, op,
-                                   gate.operands, locals_[name], gate.line))
+    with _no_gc_passes():
+        values = forward(graph, dict(problem.inputs))
+        locals_ = {name: _locals(graph, gate, values) for name, gate in graph.gates.items()}
+        steps, grads = backward(graph, locals_)
+        sums = _sums(graph, steps, grads)
+        nodes = _nodes(graph, values, grads, locals_)
 
     function_tex, gradient_tex = None, ()
     if symbolic_forms:
@@ -187,6 +182,35 @@ def trace(graph: Graph, *, symbolic_forms: bool = True, check: bool = True) -> T
         inputs=graph.inputs, output=graph.output, wrt=graph.wrt, nodes=tuple(nodes),
         backward=tuple(steps), sums=sums, update=_update(graph, values, grads),
         function_tex=function_tex, gradient_tex=gradient_tex, numeric=numeric)
+
+
+@contextmanager
+def _no_gc_passes() -> Iterator[None]:
+    # The passes create hundreds of thousands of small objects and no reference cycles;
+    # the cyclic collector would scan them all over again, taking most of the time.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _nodes(graph: Graph, values: dict[str, float], grads: dict[str, float],
+           locals_: dict[str, tuple[Local, ...]]) -> list[NodeTrace]:
+    problem = graph.problem
+    nodes = []
+    for name in graph.forward_order:
+        gate = graph.gates.get(name)
+        if gate is None:
+            nodes.append(NodeTrace(name, "input", values[name], grads[name],
+                                   line=problem.line(f"inputs.{name}")))
+        else:
+            op = gate.expr.op if gate.simple else None  # type: ignore[union-attr]
+            nodes.append(NodeTrace(name, "gate", values[name], grads[name], gate.expr, op,
+                                   gate.operands, locals_[name], gate.line))
+    return nodes
 
 
 def forward(graph: Graph, inputs: dict[str, float], rounding: Optional[int] = -1
@@ -221,17 +245,19 @@ def backward(graph: Graph, locals_: dict[str, tuple[Local, ...]]
     ``upstream * local`` to its operand's gradient, labelled [k] where there are several."""
     grads = dict.fromkeys(graph.forward_order, 0.0)
     grads[graph.output] = 1.0
-    arrived: Counter = Counter()
-    steps = []
+    fan_out = dict(graph.nx.out_degree())
+    arrived = dict.fromkeys(graph.forward_order, 0)
+    steps: list[BackwardStep] = []
     for name in graph.backward_order:
         upstream = grads[name]
         for local in locals_[name]:
+            operand = local.operand
             contribution = upstream * local.value
-            arrived[local.operand] += 1
-            path = arrived[local.operand] if graph.fan_out(local.operand) > 1 else None
-            steps.append(BackwardStep(local.operand, name, local.slot, upstream, local.value,
+            arrived[operand] += 1
+            path = arrived[operand] if fan_out[operand] > 1 else None
+            steps.append(BackwardStep(operand, name, local.slot, upstream, local.value,
                                       local.tex, contribution, path, local.kink))
-            grads[local.operand] += contribution
+            grads[operand] += contribution
     for name, grad in grads.items():
         if not math.isfinite(grad):
             problem = graph.problem
@@ -311,18 +337,41 @@ def _local_expr(op: str, index: int) -> Expr:
     return parse(PRIMITIVES[op].local[index])
 
 
+_SLOTS = {"a": 0, "b": 1, "out": 2}
+
+
+@lru_cache(maxsize=None)
+def _local_function(op: str, index: int) -> Callable[[tuple[float, ...]], float]:
+    """The table's local derivative as a function of (a, b, out), built once per entry
+    from the same primitives (the tree is walked here, not at every gate)."""
+    def leaf(node):
+        if isinstance(node, Const):
+            value = node.value
+            return lambda env: value
+        return itemgetter(_SLOTS[node.name])
+
+    def call(node, args):
+        prim = PRIMITIVES[node.op]
+        if len(args) == 1:
+            (f,) = args
+            return lambda env: apply(prim, (f(env),))
+        f, g = args
+        return lambda env: apply(prim, (f(env), g(env)))
+
+    return fold(_local_expr(op, index), leaf, call)  # type: ignore[return-value]
+
+
 def _simple_locals(gate: Gate, values: dict[str, float]) -> tuple[Local, ...]:
     call: Call = gate.expr  # type: ignore[assignment]
     prim = PRIMITIVES[call.op]
     operands = tuple(a.value if isinstance(a, Const) else values[a.name] for a in call.args)
-    env = dict(zip("ab", operands), out=values[gate.name])
+    env = (operands + (0.0,))[:2] + (values[gate.name],)
     kink = bool(prim.kink and prim.kink(*operands))
     result, slot = [], 0
     for i, arg in enumerate(call.args):
         if isinstance(arg, Var):
-            expr = _local_expr(call.op, i)
             result.append(Local(arg.name, slot, _simple_local_tex(call, i, gate.name),
-                                evaluate(expr, env), kink))
+                                _local_function(call.op, i)(env), kink))
             slot += 1
     return tuple(result)
 
@@ -337,9 +386,35 @@ def local_formula(call: Call, index: int, out: str) -> Expr:
                 lambda node, args: _simplify(Call(node.op, tuple(args))))
 
 
-@lru_cache(maxsize=4096)
 def _simple_local_tex(call: Call, index: int, out: str) -> str:
-    return to_tex(local_formula(call, index, out))
+    # Formulas depend on the operands' names only through their symbols: print each shape
+    # once (u2 ** 2 and v7 ** 2 share "2 {0}") and put the symbols in.
+    names: list[str] = []
+    shape = []
+    for arg in call.args:
+        if isinstance(arg, Var):
+            if arg.name not in names:
+                names.append(arg.name)
+            shape.append(("name", names.index(arg.name)))
+        else:  # tagged: the number 1.0 must not stand for the name number 1
+            shape.append(("number", arg.value))
+    template = _local_tex_shape(call.op, index, tuple(shape))
+    return template.format(*map(tex_symbol, names), out=tex_symbol(out))
+
+
+@lru_cache(maxsize=None)
+def _local_tex_shape(op: str, index: int, shape: tuple) -> str:
+    """The formula for operands of this shape as a format string: {0}, {1}, {out}."""
+    args = tuple(Var(f"\x00{v}\x00") if kind == "name" else Const(v) for kind, v in shape)
+    expr = local_formula(Call(op, args), index, "\x00out\x00")
+
+    def leaf(node):
+        if isinstance(node, Var):
+            return node.name, 100
+        return tex_leaf(node)
+
+    text = to_tex(expr, leaf).replace("{", "{{").replace("}", "}}")
+    return re.sub("\x00(\\w+)\x00", r"{\1}", text)
 
 
 def _simplify(node: Call) -> Expr:

@@ -10,6 +10,7 @@ import math
 import re
 import sys
 import threading
+from functools import lru_cache
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Optional, Union
 
@@ -19,7 +20,7 @@ from .primitives import FUNCTIONS, OPERATORS, PRIMITIVES, Primitive
 __all__ = [
     "Const", "Var", "Call", "Expr", "ExprError", "DomainError", "parse", "fold", "variables",
     "evaluate", "apply", "to_tex", "to_python", "tex_symbol", "format_const", "NAME_RE",
-    "valid_name_reason", "MAX_NESTING", "split_name",
+    "valid_name_reason", "MAX_NESTING", "split_name", "tex_leaf",
 ]
 
 
@@ -351,12 +352,13 @@ def split_name(name: str) -> tuple[str, str]:
     """A variable name as (base, subscript): ``x1`` -> (x, 1), ``w_out`` -> (w, out)."""
     base, sep, sub = name.partition("_")
     if not sep:
-        m = re.match(r"([A-Za-z]+)(\d+)\Z", name)
-        if m:
-            base, sub = m.group(1), m.group(2)
+        letters = name.rstrip("0123456789")
+        if letters != name and letters.isalpha():  # names are ASCII (checked on load)
+            base, sub = letters, name[len(letters):]
     return base, sub
 
 
+@lru_cache(maxsize=65536)
 def tex_symbol(name: str) -> str:
     """LaTeX for a variable name: ``x1`` -> ``x_{1}``, ``alpha`` -> ``\\alpha``,
     ``w_out`` -> ``w_{\\mathrm{out}}``, ``num`` -> ``\\mathit{num}``."""
@@ -396,7 +398,7 @@ def to_tex(expr: Expr, leaf: Optional[Callable[[Union[Const, Var]], tuple[str, i
            ) -> str:
     """LaTeX for ``expr``; ``leaf`` gives (text, precedence) for names and numbers, so the same
     printer writes ``x_{1} + x_{2}`` and, with values, ``-7 + 2``."""
-    leaf = leaf or _tex_leaf
+    leaf = leaf or tex_leaf
 
     def call(node: Call, args: list[tuple[str, int]]) -> tuple[str, int]:
         prim = PRIMITIVES[node.op]
@@ -416,7 +418,8 @@ def _needs_dot(left: str, right: str) -> bool:
         (left.rstrip()[-1:].isdigit() and first == "(")
 
 
-def _tex_leaf(leaf: Union[Const, Var]) -> tuple[str, int]:
+def tex_leaf(leaf: Union[Const, Var]) -> tuple[str, int]:
+    """(LaTeX, precedence) of a name or a number, as :func:`to_tex` prints them."""
     if isinstance(leaf, Var):
         return tex_symbol(leaf.name), 100
     text = format_const(leaf.value)

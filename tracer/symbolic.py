@@ -11,10 +11,14 @@ from typing import Iterable, Optional
 from .expr import Call, Expr, Var, fold, tex_symbol, walk
 from .primitives import PRIMITIVES
 
-__all__ = ["too_large", "local_tex", "local_python", "closed_forms", "MAX_SYMBOLIC_OPS"]
+__all__ = ["too_large", "local_tex", "local_python", "closed_forms", "MAX_SYMBOLIC_OPS",
+           "MAX_CLOSED_FORM_OPS"]
 
 #: Gates and graphs larger than this get no symbolic formula (SymPy's cost grows fast).
 MAX_SYMBOLIC_OPS = 200
+#: Graphs with more operations than this get no closed form: past it the formula no longer
+#: teaches anything (it fills lines) and SymPy's time grows fast.
+MAX_CLOSED_FORM_OPS = 30
 
 
 def _power(tex: str, exp: Optional[str]) -> str:
@@ -180,7 +184,7 @@ def closed_forms(definitions: list[tuple[str, Expr]], output: str,
     ``definitions`` are the gates in topological order.  Returns ``None`` for graphs too
     large to be worth it.
     """
-    if sum(_ops(e) for _, e in definitions) > MAX_SYMBOLIC_OPS:
+    if sum(_ops(e) for _, e in definitions) > MAX_CLOSED_FORM_OPS:
         return None
     sp = namespace()
     symbols: dict = {}
