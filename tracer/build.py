@@ -2,7 +2,7 @@
 
 :func:`build` runs the whole chain, one phase after another::
 
-    read_config -> find_problems -> check_problems -> render_problems -> compile_pdfs
+    read_config -> find_problems -> check_problems (and render) -> keep_pages -> compile_pdfs
                 -> build_site (MkDocs, into a staging folder) -> swap_in
 
 Nothing is written to the output folder until every problem has been checked, rendered
@@ -44,7 +44,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .plugin import TracerPlugin
 
 __all__ = ["build", "serve", "Site", "ProblemPages", "BuildReport", "Cache", "read_config",
-           "find_problems", "check_problems", "render_problems", "compile_pdfs", "build_site",
+           "find_problems", "check_problems", "keep_pages", "compile_pdfs", "build_site",
            "swap_in", "discard_leftovers", "generate", "home_page", "problems_nav",
            "SITE_FOLDER", "SOURCE_DATE_EPOCH", "PDFLATEX_MISSING"]
 
@@ -118,14 +118,11 @@ class BuildReport:
 
 @dataclass(frozen=True)
 class _Checked:
-    """A problem file that passed every check: its trace, or its cached pages."""
+    """A problem file that passed every check, with its pages (PDFs not included)."""
 
-    path: Path
-    id: str
     key: str
-    source_text: str
-    trace: Optional["Trace"] = None
-    cached: Optional[ProblemPages] = None
+    pages: ProblemPages
+    cached: bool
 
 
 # ----------------------------------------------------------------------------- the build
@@ -143,15 +140,16 @@ def build(config_file: Path, *, strict: bool = True, say: Say = _say) -> BuildRe
             discard_leftovers(site.output)
             sources = find_problems(site.problems)
             cache = Cache(site.cache_dir)
-            checked = check_problems(sources, cache, allow_html=site.allow_html)
-            pages = render_problems(checked, cache, allow_html=site.allow_html)
+            checked = check_problems(sources, cache, allow_html=site.allow_html,
+                                     workers=_workers())
+            pages = keep_pages(checked, cache)
             pages, pdf_stats = compile_pdfs(pages, cache, site.pdf, say=say,
                                             config_file=site.config_file)
             staging = build_site(site, pages)
             swap_in(staging, site.output)
             cache.prune()
     report = BuildReport(output=site.output, problems=len(pages),
-                         reused=sum(c.cached is not None for c in checked),
+                         reused=sum(c.cached for c in checked),
                          pdfs=pdf_stats["compiled"] + pdf_stats["reused"],
                          pdfs_reused=pdf_stats["reused"], pdf_skipped=pdf_stats["skipped"],
                          seconds=time.monotonic() - started)
@@ -241,23 +239,24 @@ def find_problems(folder: Path) -> list[Path]:
 
 # ----------------------------------------------------------------------------- phase 3
 
-def check_problems(sources: Sequence[Path], cache: "Cache", *,
-                   allow_html: bool = False) -> list[_Checked]:
-    """Load, check and trace every problem file; report every broken one at once.
+def check_problems(sources: Sequence[Path], cache: "Cache", *, allow_html: bool = False,
+                   workers: int = 1) -> list[_Checked]:
+    """Load, check, trace and render every problem file; report every broken one at once.
 
     A problem is only known to be good once it has been traced (a value can fall outside
-    an operation's domain), so tracing is part of the check.  A file whose content is
-    already in the cache passed this check before and is not traced again.
+    an operation's domain), so tracing is part of the check, and the pages are rendered
+    while the trace is at hand.  A file whose content is already in the cache passed this
+    check before and is not traced again.  With ``workers`` > 1 the problems are traced in
+    that many processes.
     """
-    from .engine import trace
-    from .graph import build_graph
-    from .load import load, problem_id
+    from .load import problem_id
 
     fingerprint = code_fingerprint()
     diagnostics: list[Diagnostic] = []
-    checked: list[_Checked] = []
+    done: dict[int, _Checked] = {}
+    jobs: list[tuple[int, str, Path, str, bool]] = []
     owners: dict[str, Path] = {}
-    for path in sources:
+    for index, path in enumerate(sources):
         shown = _shown(path)
         id = problem_id(path)
         if id in owners:
@@ -273,36 +272,65 @@ def check_problems(sources: Sequence[Path], cache: "Cache", *,
             continue
         key = _digest(fingerprint, "problem", id, str(allow_html), data)
         cached = cache.pages(key)
-        text = data.decode("utf-8", errors="replace")
         if cached is not None:
-            checked.append(_Checked(path, id, key, text, cached=cached))
-            continue
-        try:
-            # load() reads the file again: it owns the checks on size and encoding.
-            result = trace(build_graph(load(path)))
-        except TracerError as exc:
-            diagnostics.extend(_relative(d, path) for d in exc.diagnostics)
-            continue
-        checked.append(_Checked(path, id, key, text, trace=result))
+            done[index] = _Checked(key, cached, cached=True)
+        else:
+            jobs.append((index, key, path, data.decode("utf-8", errors="replace"), allow_html))
+    for (index, key, path, _, _), (pages, errors) in zip(jobs, _run(_make_pages, jobs, workers)):
+        if errors:
+            diagnostics.extend(_relative(d, path) for d in errors)
+        else:
+            done[index] = _Checked(key, pages, cached=False)
     if diagnostics:
         raise TracerError(diagnostics)
-    return checked
+    return [done[i] for i in sorted(done)]
+
+
+def _make_pages(job: tuple[int, str, Path, str, bool]
+                ) -> tuple[Optional[ProblemPages], list[Diagnostic]]:
+    """One problem, start to finish (runs in a worker process): its pages or its errors."""
+    from .engine import trace
+    from .graph import build_graph
+    from .load import load
+
+    _, _, path, source_text, allow_html = job
+    try:
+        # load() reads the file again: it owns the checks on size and encoding.
+        result = trace(build_graph(load(path)))
+    except TracerError as exc:
+        return None, list(exc.diagnostics)
+    return render_problem(result, path, source_text, allow_html=allow_html), []
+
+
+def _run(function: Callable, jobs: Sequence, workers: int) -> list:
+    """``[function(job) for job in jobs]``, in ``workers`` processes when that pays."""
+    import multiprocessing
+
+    if workers <= 1 or len(jobs) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return [function(job) for job in jobs]
+    from concurrent.futures import ProcessPoolExecutor
+
+    # fork: the workers start with tracer already imported (spawn would import it again).
+    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)),
+                             mp_context=multiprocessing.get_context("fork")) as pool:
+        return list(pool.map(function, jobs, chunksize=max(1, len(jobs) // (8 * workers))))
+
+
+def _workers() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
 
 
 # ----------------------------------------------------------------------------- phase 4
 
-def render_problems(checked: Sequence[_Checked], cache: "Cache", *,
-                    allow_html: bool = False) -> list[ProblemPages]:
-    """Each problem's documents and figures (from the cache where the problem is unchanged)."""
-    pages = []
+def keep_pages(checked: Sequence[_Checked], cache: "Cache") -> list[ProblemPages]:
+    """Every problem's pages; the new ones are stored in the cache now that all passed."""
     for item in checked:
-        if item.cached is not None:
-            pages.append(item.cached)
-            continue
-        result = render_problem(item.trace, item.path, item.source_text, allow_html=allow_html)
-        cache.store_pages(item.key, result)
-        pages.append(result)
-    return pages
+        if not item.cached:
+            cache.store_pages(item.key, item.pages)
+    return [item.pages for item in checked]
 
 
 def render_problem(trace: "Trace", path: Path, source_text: str, *,
@@ -715,7 +743,7 @@ def generate(site: Site, cache: "Cache", *, say: Say = _say) -> list[ProblemPage
     """Phases 2 to 5 at once: what the plugin needs under plain ``mkdocs build``/``serve``."""
     sources = find_problems(site.problems)
     checked = check_problems(sources, cache, allow_html=site.allow_html)
-    pages = render_problems(checked, cache, allow_html=site.allow_html)
+    pages = keep_pages(checked, cache)
     pages, _ = compile_pdfs(pages, cache, site.pdf, say=say, config_file=site.config_file)
     return pages
 

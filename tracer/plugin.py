@@ -129,7 +129,7 @@ class TracerPlugin(BasePlugin[TracerConfig]):
         for path in sources:
             try:
                 checked = _build.check_problems([path], self._cache, allow_html=site.allow_html)
-                found = _build.render_problems(checked, self._cache, allow_html=site.allow_html)
+                found = _build.keep_pages(checked, self._cache)
                 found, _ = _build.compile_pdfs(found, self._cache, site.pdf, say=log.info,
                                                config_file=site.config_file)
             except TracerError:
