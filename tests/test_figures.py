@@ -10,6 +10,7 @@ import sys
 import textwrap
 import time
 import xml.etree.ElementTree as ET
+from collections import Counter
 from functools import lru_cache
 
 import pytest
@@ -269,6 +270,60 @@ def test_a_frame_shows_a_total_once_complete():
     assert "u2" not in totals(steps[0])
     assert "u2" in totals(steps[1])
     assert t.output in totals(1)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_frames_changed_step_by_step_are_the_frames_drawn_afresh(name):
+    """Each frame is the one before it with only the parts its step touches redrawn; drawn
+    from nothing but the trace and its number, it is the same, byte for byte."""
+    t = traced(name)
+    lay = layout(t)
+    frames = list(fig_module._Drawing(t, lay, "svg").steps())
+    assert [known for known, _ in frames] == list(range(1, len(t.backward) + 1))
+    width = max(2, len(str(len(t.backward))))
+    for known, picture in frames:
+        fresh = fig_module._Drawing(t, lay, "svg")
+        frame = fresh.frame("step", known, t.backward[known - 1].node)
+        assert fresh.render(frame, *fresh.step_parts(known)) == picture
+        assert made(name)[f"step-{known:0{width}d}.svg"] == picture
+
+
+class _Counted:
+    """A template module whose macros count their calls."""
+
+    def __init__(self, module, calls: Counter):
+        self._module, self._calls = module, calls
+
+    def __getattr__(self, name):
+        macro = getattr(self._module, name)
+
+        def draw(*args, **kwargs):
+            self._calls[name] += 1
+            return macro(*args, **kwargs)
+        return draw
+
+
+@pytest.mark.parametrize("templates", ["svg", "tikz.tex"])
+def test_each_part_is_drawn_once_however_many_frames(templates):
+    t = trace_text(layered(6, 24), symbolic_forms=False, check=False)
+    extra = {"unit": fig_module.TIKZ_UNIT} if templates == "tikz.tex" else {}
+    drawing = fig_module._Drawing(t, layout(t), templates, **extra)
+    calls: Counter = Counter()
+    drawing._edge, drawing._node = (_Counted(drawing._edge, calls),
+                                    _Counted(drawing._node, calls))
+    for kind in ("graph", "values", "gradients"):
+        drawing.render(drawing.frame(kind), *drawing.picture_parts(kind), natural="1")
+    if templates == "svg":
+        assert len(list(drawing.steps())) == len(t.backward) > 30
+    edges, nodes = len(t.backward) + 1, len(t.nodes)   # with the output's stub
+    # An edge is drawn in at most four states (bare; with its value; with its gradient too;
+    # as the step's), from at most two strokes, one value and two gradients (the step's in
+    # bold); a node in at most four (with or without its total, as the step's or not).
+    assert calls["edge"] <= 4 * edges and calls["node"] <= 4 * nodes
+    assert calls["stroke"] <= 2 * edges and calls["value"] == edges
+    assert calls["grad"] <= 2 * edges
+    assert calls["shape"] <= 2 * nodes and calls["labels"] == nodes
+    assert calls["total"] == nodes
 
 
 # ----------------------------------------------------------------------------- text

@@ -5,6 +5,8 @@ bundles it) places the nodes left to right, inputs on the left and the output on
 tracer reads the node positions and edge splines back and draws everything itself, so the
 SVG and the TikZ versions share the same coordinates.  Layout and markup are separate: this
 module computes geometry and text, the templates in ``templates/figures/`` write the markup.
+They draw every edge and node in parts (its line or shape, each text), each part once per
+problem, and every figure, step frames included, is put together from those parts.
 
 Each edge ``source -> gate`` is laid out through an invisible *label box* of its own, a
 node of fixed size that Graphviz keeps clear of everything else: the edge runs straight
@@ -55,11 +57,12 @@ import math
 import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from typing import Optional
+from typing import Iterator, Optional
 
 import pygraphviz
+from pygraphviz import graphviz as gv
 
-from .engine import BackwardStep, NodeTrace, Trace
+from .engine import NodeTrace, Trace
 from .expr import Call, Const, Var, format_const, split_name, tex_symbol
 from .numbers import fmt, fmt_tex
 from .render import environment
@@ -283,20 +286,20 @@ def op_text(node: NodeTrace) -> Text:
 
 @dataclass(frozen=True)
 class Point:
-    """A point in figure units, y downwards, with its coordinates as written."""
+    """A point in figure units, y downwards, with its coordinates as written (``xs``,
+    ``ys``: written once, as nearly every point is drawn, most in several figures)."""
 
     x: float
     y: float
+    xs: str = field(init=False, repr=False, compare=False)
+    ys: str = field(init=False, repr=False, compare=False)
 
-    @cached_property
-    def xs(self) -> str:
-        return _num(self.x)
-
-    @cached_property
-    def ys(self) -> str:
-        return _num(self.y)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "xs", _num(self.x))
+        object.__setattr__(self, "ys", _num(self.y))
 
 
+@lru_cache(maxsize=4096)   # coordinates repeat: points on one rank, nodes' sizes
 def _num(v: float) -> str:
     text = f"{v:.2f}".rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
@@ -409,6 +412,42 @@ def _pos(text: str) -> list[tuple[float, float]]:
     return [(float(x), float(y)) for x, y in (token.split(",") for token in text.split())]
 
 
+class _Dot:
+    """Adding nodes and edges to a pygraphviz graph and reading their positions back, with
+    the calls into Graphviz that ``AGraph.add_node``, ``add_edge`` and ``attr`` make, in the
+    same order (so dot is given the same graph), but without the Python objects (and their
+    attribute dictionaries) they make for every node and edge they touch: those were more
+    than a quarter of the layout's time besides dot's own."""
+
+    def __init__(self, g: pygraphviz.AGraph):
+        self.handle, self.encoding = g.handle, g.encoding
+        self._nodes: dict[str, object] = {}
+
+    def _set(self, item, attrs: dict[str, str]) -> None:
+        for name, value in attrs.items():
+            # AGraph declares an attribute first set on a node or edge with an empty default
+            # ("\N" for a node's label, but no node has a label of its own here).
+            gv.agsafeset_label(self.handle, item, name.encode(self.encoding),
+                               value.encode(self.encoding), b"")
+
+    def add_node(self, name: str, **attrs: str) -> None:
+        handle = gv.agnode(self.handle, name.encode(self.encoding), 1)
+        self._nodes[name] = handle
+        self._set(handle, attrs)
+
+    def add_edge(self, tail: str, head: str, key: str, **attrs: str) -> object:
+        handle = gv.agedge(self.handle, self._nodes[tail], self._nodes[head],
+                           key.encode(self.encoding), 1)
+        self._set(handle, attrs)
+        return handle
+
+    def get(self, item, name: str) -> str:
+        return gv.agget(item, name.encode(self.encoding)).decode(self.encoding)
+
+    def pos(self, node: str) -> str:
+        return self.get(self._nodes[node], "pos")
+
+
 def layout(trace: Trace) -> Layout:
     """Place the nodes and route the edges with Graphviz ``dot``; the same trace always
     gives the same layout."""
@@ -423,6 +462,7 @@ def layout(trace: Trace) -> Layout:
     # Fixed sizes and no labels: dot measures no text, so no font is involved.
     g.node_attr.update(shape="box", fixedsize="true", label="")
     g.edge_attr.update(tailport="e", headport="w", arrowhead="none", arrowtail="none")
+    dot = _Dot(g)
 
     boxes: dict[str, dict] = {}
     for n in trace.nodes:
@@ -454,8 +494,8 @@ def layout(trace: Trace) -> Layout:
         # The operands of a simple operation that does not commute come in slot order, the
         # first on top (a - b reads a above b); elsewhere dot may reorder to avoid crossings.
         ordered = n.op is not None and n.op not in COMMUTATIVE
-        g.add_node(n.name, width=_inches(box_w), height=_inches(box_h),
-                   **({"ordering": "in"} if ordered else {}))
+        dot.add_node(n.name, width=_inches(box_w), height=_inches(box_h),
+                     **({"ordering": "in"} if ordered else {}))
 
     values = trace.values
     label_boxes = []
@@ -472,20 +512,26 @@ def layout(trace: Trace) -> Layout:
             step = contributions[(source, target, slot)]
             grad = number_text(step.contribution, d, grad=True, path=step.path)
         w = max(value.width, grad.width, MIN_LABEL) + 8
-        g.add_node(key, width=_inches(w), height=_inches(2 * LINE + 2))
-    g.add_node("end|", width=_inches(ARROW), height=_inches(ARROW))
+        dot.add_node(key, width=_inches(w), height=_inches(2 * LINE + 2))
+    dot.add_node("end|", width=_inches(ARROW), height=_inches(ARROW))
 
     # Edges are added gate by gate, operand by operand: with ordering=in the label boxes
     # of a gate's operands are stacked in slot order, the first on top.
+    halves = {}
     for key, source, target, slot in label_boxes:
-        g.add_edge(source, key, key="in", weight=str(IN_WEIGHT))
+        first = dot.add_edge(source, key, "in", weight=str(IN_WEIGHT))
         # A heavy second half keeps the label box next to the gate it feeds.
-        g.add_edge(key, target or "end|", key="out", weight=str(OUT_WEIGHT))
-    inputs = g.add_subgraph(list(trace.inputs), name="inputs", rank="min")
+        halves[key] = first, dot.add_edge(key, target or "end|", "out", weight=str(OUT_WEIGHT))
+    # The subgraphs are made empty, then given their nodes: made from a list of nodes,
+    # pygraphviz would also go through every edge of the graph for edges among them (there
+    # are none), which took longer than all the rest of the layout but dot.
+    inputs = g.add_subgraph(name="inputs", rank="min")
+    for name in trace.inputs:
+        inputs.add_node(name)
     # Invisible edges within the rank keep the inputs in the problem's order, top down.
     for a, b in zip(trace.inputs, trace.inputs[1:]):
         inputs.add_edge(a, b, key="order", style="invis")
-    g.add_subgraph(["end|"], name="end", rank="max")
+    g.add_subgraph(name="end", rank="max").add_node("end|")
     g.layout("dot")
 
     x0, y0, x1, y1 = (float(v) for v in g.graph_attr["bb"].split(","))
@@ -495,12 +541,8 @@ def layout(trace: Trace) -> Layout:
         return Point(round(x - x0 + MARGIN, 2), round(y1 - y + MARGIN, 2))
 
     def centre(name: str) -> Point:
-        x, y = (float(v) for v in g.get_node(name).attr["pos"].split(","))
+        x, y = (float(v) for v in dot.pos(name).split(","))
         return point(x, y)
-
-    def size(name: str) -> tuple[float, float]:
-        n = g.get_node(name)
-        return float(n.attr["width"]) * 72, float(n.attr["height"]) * 72
 
     nodes = []
     for n in trace.nodes:
@@ -514,14 +556,14 @@ def layout(trace: Trace) -> Layout:
     # Each label box's east side, where the edge leaves it for its gate.
     exits = {}
     for key, source, target, slot in label_boxes:
-        second = _pos(g.get_edge(key, target or "end|", "out").attr["pos"])
+        second = _pos(dot.get(halves[key][1], "pos"))
         exits[key] = point(*second[0])
     entries = _entries(label_boxes, exits, by_name)
 
     edges = []
     for key, source, target, slot in label_boxes:
         m = centre(key)
-        first = _pos(g.get_edge(source, key, "in").attr["pos"])
+        first = _pos(dot.get(halves[key][0], "pos"))
         path = [Segment("M", (by_name[source].east,)), Segment("L", (point(*first[0]),))]
         for i in range(1, len(first) - 2, 3):
             path.append(Segment("C", tuple(point(*p) for p in first[i:i + 3])))
@@ -583,39 +625,16 @@ def _entries(label_boxes, exits: dict[str, Point], by_name: dict[str, NodeBox]
 
 # ----------------------------------------------------------------------------- what to draw
 
-@dataclass
-class EdgeView:
-    """One edge in one figure: its geometry, and what is written on it."""
-
-    geom: EdgeGeom
-    value: Optional[Text] = None
-    grad: Optional[Text] = None
-    highlight: bool = False
-
-
-@dataclass
-class NodeView:
-    """One node in one figure."""
-
-    box: NodeBox
-    grad: Optional[Text] = None
-    highlight: bool = False
-
-
-@dataclass
-class Figure:
-    """Everything one template needs for one picture."""
+@dataclass(frozen=True)
+class Frame:
+    """What a picture's template needs besides its drawn edges and nodes."""
 
     kind: str                 # "graph", "values", "gradients" or "step"
     width: float
     height: float
-    nodes: list[NodeView]
-    edges: list[EdgeView]
-    stub: EdgeView
     title: str
     step: Optional[int] = None
     step_node: Optional[str] = None
-    colours: dict = field(default_factory=dict)
 
     @property
     def title_line(self) -> str:
@@ -638,55 +657,140 @@ COLOURS = {"edge": "4B5563", "value": "111827", "grad": "B23A0E", "highlight": "
            "name": "374151"}
 
 
-def _figure(trace: Trace, lay: Layout, kind: str, known: Optional[int] = None) -> Figure:
-    """``known``: for a step frame, how many backward steps have been applied."""
-    d = trace.precision
-    values = trace.values
-    steps = trace.backward if known is None else trace.backward[:known]
-    show_values = kind != "graph"
-    show_grads = kind in ("gradients", "step")
-    by_edge = {(s.source, s.node, s.slot): s for s in steps}
-    received: dict[str, int] = {}
-    for s in steps:
-        received[s.node] = received.get(s.node, 0) + 1
-    fan_out: dict[str, int] = {}
-    for source, _, _ in _edges(trace):
-        fan_out[source] = fan_out.get(source, 0) + 1
-    current: Optional[BackwardStep] = trace.backward[known - 1] if known else None
+class _Drawing:
+    """Every figure of one trace, put together from drawn parts.
 
-    edges = []
-    for geom in lay.edges:
-        step = by_edge.get((geom.target, geom.source, geom.slot))
-        edges.append(EdgeView(
-            geom,
-            number_text(values[geom.source], d) if show_values else None,
-            number_text(step.contribution, d, grad=True, path=step.path)
-            if show_grads and step is not None else None,
-            current is not None and (current.node, current.source, current.slot)
-            == (geom.source, geom.target, geom.slot)))
-    stub = EdgeView(lay.stub, number_text(values[trace.output], d) if show_values else None,
-                    number_text(1.0, d, grad=True) if show_grads else None)
+    Figures differ only in what each edge and node shows: whether its numbers are written,
+    whether its gradient is known yet, whether it is the step's.  So the templates draw an
+    edge or a node in parts (its line or shape, each text), each part once, and each edge
+    and node once per state it is shown in; every figure reuses them, and a step frame
+    changes only the few edges and nodes its step touches.
+    """
 
-    by_name = {n.name: n for n in trace.nodes}
-    nodes = []
-    for box in lay.nodes:
-        node = by_name[box.name]
-        complete = box.name == trace.output or received.get(box.name, 0) == fan_out.get(
-            box.name, 0)
-        nodes.append(NodeView(
-            box, number_text(node.grad, d, grad=True) if show_grads and complete else None,
-            current is not None and current.node == box.name))
-    return Figure(kind, lay.width, lay.height, nodes, edges, stub, trace.title,
-                  known, current.node if current else None, COLOURS)
+    def __init__(self, trace: Trace, lay: Layout, templates: str, **extra):
+        """``templates``: ``svg`` or ``tikz.tex``; ``extra`` goes to the picture template
+        and to the nodes' shapes."""
+        d = trace.precision
+        values = trace.values
+        env = environment()
+        self.picture = env.get_template(f"figures/figure.{templates}.j2")
+        self._edge = env.get_template(f"figures/edge.{templates}.j2").module
+        self._node = env.get_template(f"figures/node.{templates}.j2").module
+        self.lay, self.trace, self.extra = lay, trace, extra
+        self.geoms = lay.edges + (lay.stub,)
+        self.stub = len(lay.edges)
+        # The engine makes one backward step per graph edge (operand use): step k sends the
+        # gradient of ``s.source`` back along the edge into operand ``s.slot``, ``s.node``.
+        index = {(s.node, s.source, s.slot): k for k, s in enumerate(trace.backward)}
+        self.edge_step = [index[(g.source, g.target, g.slot)] for g in lay.edges]
+        self.values = [number_text(values[g.source], d) for g in self.geoms]
+        self.grads = [number_text(s.contribution, d, grad=True, path=s.path)
+                      for s in (trace.backward[k] for k in self.edge_step)]
+        self.grads.append(number_text(1.0, d, grad=True))     # the seed, on the stub
+        by_name = {n.name: n for n in trace.nodes}
+        self.node_index = {box.name: j for j, box in enumerate(lay.nodes)}
+        self.totals = [number_text(by_name[box.name].grad, d, grad=True) for box in lay.nodes]
+        # A node's total is shown once all the contributions it receives have arrived: after
+        # the last step into it (the output's from the start, and a node that feeds no
+        # gate's, which receives none).
+        last: dict[str, int] = {}
+        for k, s in enumerate(trace.backward):
+            last[s.node] = k + 1
+        self.complete_at = [0 if box.name == trace.output else last.get(box.name, 0)
+                            for box in lay.nodes]
+        self._drawn: dict[tuple, str] = {}
 
+    def _part(self, key: tuple, draw, *args, **kwargs) -> str:
+        drawn = self._drawn.get(key)
+        if drawn is None:
+            drawn = self._drawn[key] = draw(*args, **kwargs)
+        return drawn
 
-def _svg(fig: Figure) -> str:
-    return environment().get_template("figures/figure.svg.j2").render(fig=fig, font=FONT)
+    def edge(self, i: int, numbers: bool, grad: bool, highlight: bool) -> str:
+        """Edge ``i`` (the stub after the graph's edges), with or without its value, its
+        gradient, the step's highlight."""
+        key = ("edge", i, numbers, grad, highlight)
+        drawn = self._drawn.get(key)
+        if drawn is None:
+            g, m = self.geoms[i], self._edge
+            parts = [self._part(("stroke", i, highlight), m.stroke, g, highlight, COLOURS)]
+            if numbers:
+                parts.append(self._part(("value", i), m.value, g, self.values[i], COLOURS))
+            if grad:
+                parts.append(self._part(("grad", i, highlight), m.grad, g, self.grads[i],
+                                        highlight, COLOURS))
+            drawn = self._drawn[key] = m.edge(g, highlight, parts)
+        return drawn
 
+    def node(self, j: int, total: bool, highlight: bool) -> str:
+        """Node ``j``, with or without its total gradient, the step's highlight."""
+        key = ("node", j, total, highlight)
+        drawn = self._drawn.get(key)
+        if drawn is None:
+            b, m = self.lay.nodes[j], self._node
+            parts = [self._part(("shape", j, highlight), m.shape, b, highlight, COLOURS,
+                                **self.extra),
+                     self._part(("labels", j), m.labels, b, COLOURS)]
+            if total:
+                parts.append(self._part(("total", j), m.total, b, self.totals[j], COLOURS))
+            drawn = self._drawn[key] = m.node(b, highlight, parts)
+        return drawn
 
-def _tikz(fig: Figure) -> str:
-    return environment().get_template("figures/figure.tikz.tex.j2").render(
-        fig=fig, unit=TIKZ_UNIT, natural=_num(fig.width * TIKZ_UNIT))
+    def render(self, frame: Frame, edges: list[str], stub: str, nodes: list[str],
+               **extra) -> str:
+        """The picture: its frame around the drawn edges, stub and nodes."""
+        return self.picture.render(fig=frame, edges=edges, stub=stub, nodes=nodes,
+                                   c=COLOURS, **self.extra, **extra)
+
+    def frame(self, kind: str, step: Optional[int] = None,
+              step_node: Optional[str] = None) -> Frame:
+        return Frame(kind, self.lay.width, self.lay.height, self.trace.title, step, step_node)
+
+    def picture_parts(self, kind: str) -> tuple[list[str], str, list[str]]:
+        """The drawn edges, stub and nodes of ``graph``, ``values`` or ``gradients``."""
+        numbers, grads = kind != "graph", kind == "gradients"
+        edges = [self.edge(i, numbers, grads, False) for i in range(self.stub)]
+        nodes = [self.node(j, grads, False) for j in range(len(self.lay.nodes))]
+        return edges, self.edge(self.stub, numbers, grads, False), nodes
+
+    def _step_edge(self, i: int, known: int) -> str:
+        return self.edge(i, True, self.edge_step[i] < known, self.edge_step[i] == known - 1)
+
+    def _step_node(self, j: int, known: int) -> str:
+        return self.node(j, self.complete_at[j] <= known, known > 0 and
+                         self.trace.backward[known - 1].node == self.lay.nodes[j].name)
+
+    def step_parts(self, known: int) -> tuple[list[str], str, list[str]]:
+        """The drawn edges, stub and nodes after ``known`` backward steps: every value, the
+        contributions known (a node's total once all of them arrived), the last step's edge
+        and the node receiving its contribution highlighted."""
+        edges = [self._step_edge(i, known) for i in range(self.stub)]
+        nodes = [self._step_node(j, known) for j in range(len(self.lay.nodes))]
+        return edges, self.edge(self.stub, True, True, False), nodes
+
+    def steps(self) -> Iterator[tuple[int, str]]:
+        """(step number, picture) for each backward step, as :meth:`step_parts` draws it."""
+        backward = self.trace.backward
+        edge_of = {k: i for i, k in enumerate(self.edge_step)}
+        completing: dict[int, list[int]] = {}
+        for j, k in enumerate(self.complete_at):
+            completing.setdefault(k, []).append(j)
+        # From the picture before the first step, each step changes only its own edge and
+        # node, the previous step's, and the nodes whose last contribution it brings.
+        edges, stub, nodes = self.step_parts(0)
+        for known in range(1, len(backward) + 1):
+            changed_edges = {edge_of[known - 1]}
+            changed_nodes = {self.node_index[backward[known - 1].node]}
+            changed_nodes.update(completing.get(known, ()))
+            if known > 1:
+                changed_edges.add(edge_of[known - 2])
+                changed_nodes.add(self.node_index[backward[known - 2].node])
+            for i in changed_edges:
+                edges[i] = self._step_edge(i, known)
+            for j in changed_nodes:
+                nodes[j] = self._step_node(j, known)
+            frame = self.frame("step", known, backward[known - 1].node)
+            yield known, self.render(frame, edges, stub, nodes)
 
 
 def figures(trace: Trace) -> dict[str, str]:
@@ -702,14 +806,16 @@ def figures(trace: Trace) -> dict[str, str]:
         return {}
     lay = layout(trace)
     out: dict[str, str] = {}
-    pictures = [_figure(trace, lay, kind) for kind in FIGURE_NAMES]
-    for fig in pictures:
-        out[f"{fig.kind}.svg"] = _svg(fig)
+    svg = _Drawing(trace, lay, "svg")
+    for kind in FIGURE_NAMES:
+        out[f"{kind}.svg"] = svg.render(svg.frame(kind), *svg.picture_parts(kind))
     if len(trace.nodes) <= MAX_FIGURE_NODES:
         width = max(2, len(str(len(trace.backward))))
-        for i in range(1, len(trace.backward) + 1):
-            out[f"step-{i:0{width}d}.svg"] = _svg(_figure(trace, lay, "step", i))
+        for i, picture in svg.steps():
+            out[f"step-{i:0{width}d}.svg"] = picture
     if max(lay.width, lay.height) * TIKZ_UNIT <= MAX_TIKZ_PT:
-        for fig in pictures:
-            out[f"{fig.kind}.tikz.tex"] = _tikz(fig)
+        tikz = _Drawing(trace, lay, "tikz.tex", unit=TIKZ_UNIT)
+        for kind in FIGURE_NAMES:
+            out[f"{kind}.tikz.tex"] = tikz.render(tikz.frame(kind), *tikz.picture_parts(kind),
+                                                  natural=_num(lay.width * TIKZ_UNIT))
     return out
