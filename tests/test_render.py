@@ -366,16 +366,15 @@ def _scrambled(t):
         return v * 3.7 + 0.123
 
     gates = {n.name for n in t.nodes if n.kind == "gate"}
-    nodes = tuple(dataclasses.replace(
-        n, value=change(n.value) if n.name in gates else n.value, grad=change(n.grad),
-        locals=tuple(dataclasses.replace(l, value=change(l.value), tex=r"\mathrm{SECRET}")
+    nodes = tuple(n._replace(
+        value=change(n.value) if n.name in gates else n.value, grad=change(n.grad),
+        locals=tuple(l._replace(value=change(l.value), tex=r"\mathrm{SECRET}")
                      for l in n.locals)) for n in t.nodes)
-    backward = tuple(dataclasses.replace(s, upstream=change(s.upstream), local=change(s.local),
-                                         local_tex=r"\mathrm{SECRET}",
-                                         contribution=change(s.contribution))
+    backward = tuple(s._replace(upstream=change(s.upstream), local=change(s.local),
+                                local_tex=r"\mathrm{SECRET}", contribution=change(s.contribution))
                      for s in t.backward)
-    sums = tuple(dataclasses.replace(a, contributions=tuple(map(change, a.contributions)),
-                                     grad=change(a.grad)) for a in t.sums)
+    sums = tuple(a._replace(contributions=tuple(map(change, a.contributions)),
+                            grad=change(a.grad)) for a in t.sums)
     update = t.update and dataclasses.replace(
         t.update, params=tuple(dataclasses.replace(p, grad=change(p.grad), new=change(p.new))
                                for p in t.update.params),

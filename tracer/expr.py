@@ -10,7 +10,6 @@ import math
 import re
 import sys
 import threading
-from functools import lru_cache
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Optional, Union
 
@@ -358,7 +357,6 @@ def split_name(name: str) -> tuple[str, str]:
     return base, sub
 
 
-@lru_cache(maxsize=65536)
 def tex_symbol(name: str) -> str:
     """LaTeX for a variable name: ``x1`` -> ``x_{1}``, ``alpha`` -> ``\\alpha``,
     ``w_out`` -> ``w_{\\mathrm{out}}``, ``num`` -> ``\\mathit{num}``."""
