@@ -139,10 +139,10 @@ _TABLE = [
         kink=_at_zero),
     Primitive("max", 2, lambda a, b: a if a >= b else b, ("heaviside(a - b)", "heaviside(b - a)"),
               r"\max({0}, {1})", 100, (0, 0), "max({0}, {1})", 100, (0, 0),
-              "torch.maximum({0}, {1})", lambda sp, a, b: sp.Max(a, b), kink=_tie),
+              "torch.maximum({0}, {1})", lambda sp, a, b: sp.max(a, b), kink=_tie),
     Primitive("min", 2, lambda a, b: a if a <= b else b, ("heaviside(b - a)", "heaviside(a - b)"),
               r"\min({0}, {1})", 100, (0, 0), "min({0}, {1})", 100, (0, 0),
-              "torch.minimum({0}, {1})", lambda sp, a, b: sp.Min(a, b), kink=_tie),
+              "torch.minimum({0}, {1})", lambda sp, a, b: sp.min(a, b), kink=_tie),
     # Helpers that the local derivatives above are written with; authors may use them too.
     _fn("step", r"\mathbf{{1}}[{0} > 0]", _step, "0", lambda sp, a: sp.step(a),
         "torch.heaviside({0}, torch.tensor(0.0))", kink=_at_zero, helper=True),

@@ -79,12 +79,32 @@ def namespace():
             return _power(r"\operatorname{relu}\left(" + printer._print(self.args[0])
                           + r"\right)", exp)
 
+    def pick(name: str, first: int):
+        """max or min, kept as written: SymPy's Max(x, Max(x, y)) becomes Max(x, y), whose
+        derivative at a tie is not the one the table's rule gives the gate as written."""
+        def eval(cls, a, b):
+            if a.is_number and b.is_number:
+                return (sp.Max if name == "max" else sp.Min)(a, b)
+
+        def fdiff(self, argindex=1):
+            a, b = self.args
+            sign = 1 if (argindex == 1) == (first == 1) else -1
+            return sp.Heaviside(sign * (a - b), sp.Rational(1, 2))
+
+        def latex(self, printer, exp=None):
+            inner = ", ".join(printer._print(arg) for arg in self.args)
+            return _power(rf"\{name}\left({inner}\right)", exp)
+
+        return type(name, (sp.Function,), dict(nargs=2, is_real=True, eval=classmethod(eval),
+                                                fdiff=fdiff, _latex=latex))
+
     class Namespace:
         def __getattr__(self, name):
             return getattr(sp, name)
 
     ns = Namespace()
     ns.sigmoid, ns.relu, ns.step = sigmoid, relu, step
+    ns.max, ns.min = pick("max", 1), pick("min", 2)
     return ns
 
 
