@@ -150,6 +150,7 @@ class Trace:
 #: Central differences are computed when len(wrt) x number of gates is at most this.
 MAX_CHECK_WORK = 200_000
 
+
 def trace(graph: Graph, *, symbolic_forms: bool = True, check: bool = True) -> Trace:
     """Run both passes (and the update, if the problem has one) and record every step.
 

@@ -1,0 +1,638 @@
+"""Where the engine's time goes: cProfile per stage, then measured experiments.
+
+    python benchmarks/profile_engine.py [--size 100k] [--shape dag] [--top 12] [--pyinstrument]
+
+Part 1 profiles each stage (YAML load, graph, forward, trace) with cProfile and prints the
+functions with the most time of their own.  cProfile roughly doubles the cost of a Python
+call, so its totals are not the stage times: part 2 measures without a profiler.
+
+Part 2 times, on the same problem, what a stage does now against a small prototype of a
+cheaper way to do the same thing, checks that both give identical results, and prints the
+time each would save.  The prototypes live here, not in tracer: they are evidence for a
+change, not the change.  Private names of tracer are looked up defensively; an experiment
+whose subject no longer exists is reported as skipped.
+"""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gc
+import heapq
+import io
+import pstats
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
+
+import common
+from common import size_label, table
+
+MB = 1024 * 1024
+
+
+def best(fn: Callable[[], Any], repeat: int = 3) -> tuple[Any, float]:
+    """(result, best CPU seconds of ``repeat`` runs): CPU time, because wall time on a
+    shared machine measures the neighbours too."""
+    result, _, cpu = common.timed(fn, repeat)
+    return result, cpu
+
+
+clear_engine_caches = common.clear_engine_caches
+
+
+# ----------------------------------------------------------------------------- part 1
+
+def _short(key: tuple) -> str:
+    path, line, func = key
+    if path == "~":
+        return func
+    for marker in ("/tracer/", "/networkx/", "/yaml/", "/site-packages/", "/lib/python3"):
+        if marker in path:
+            path = path[path.index(marker) + 1:]
+            break
+    return f"{path}:{line} {func}"
+
+
+def profile_stage(label: str, fn: Callable[[], Any], top: int) -> Any:
+    """Run ``fn`` under cProfile; print its top functions by own time."""
+    prof = cProfile.Profile()
+    gc.collect()
+    start = time.perf_counter()
+    result = prof.runcall(fn)
+    total = time.perf_counter() - start
+    stats = pstats.Stats(prof, stream=io.StringIO())
+    rows = []
+    for key, (cc, nc, tt, ct, _) in sorted(stats.stats.items(), key=lambda kv: -kv[1][2])[:top]:
+        rows.append([_short(key), nc, tt, tt / total * 100, ct, tt / nc * 1e6])
+    print(table(["function", "calls", "own s", "own %", "cum s", "own us/call"], rows,
+                f"-- {label}: {total:.2f} s under cProfile --"))
+    print()
+    return result
+
+
+# ----------------------------------------------------------------------------- part 2
+
+def trace_breakdown(problem, graph, trace_s: float) -> None:
+    """trace() is forward, local derivatives, backward, sums, then the records: each timed
+    by calling the same engine functions trace() calls, in its order."""
+    import tracer.engine as engine
+
+    locals_fn, sums_fn = getattr(engine, "_locals", None), getattr(engine, "_sums", None)
+    if locals_fn is None or sums_fn is None:
+        print("trace breakdown skipped: engine._locals/_sums not found\n")
+        return
+    values, f = best(lambda: engine.forward(graph, dict(problem.inputs)))
+    locals_, l = best(lambda: (clear_engine_caches(), {
+        name: locals_fn(graph, gate, values) for name, gate in graph.gates.items()})[1])
+    (steps, grads), b = best(lambda: engine.backward(graph, locals_))
+    _, s = best(lambda: sums_fn(graph, steps, grads))
+    n = len(graph.nx)
+    rest = trace_s - f - l - b - s
+    rows = [["forward (values)", f], ["locals: value + LaTeX of every edge's local derivative", l],
+            ["backward: steps and gradients", b], ["sums (Accumulation records)", s],
+            ["the rest: NodeTrace records, Trace", rest]]
+    print(table(["part of trace()", "CPU s", "% of trace", "us/node"],
+                [[name, t, t / trace_s * 100, t / n * 1e6] for name, t in rows],
+                f"-- trace() broken down ({trace_s:.2f} s, {len(steps)} steps) --"))
+    print()
+
+
+@dataclass
+class Finding:
+    stage: str
+    idea: str
+    now: Optional[float]
+    then: Optional[float]
+    same: str
+    note: str = ""
+
+    @property
+    def gain(self) -> Optional[float]:
+        if self.now is None or self.then is None:
+            return None
+        return self.now - self.then
+
+
+def exp_cycle(problem, graph, small_problem) -> list[Finding]:
+    import networkx as nx
+
+    import tracer.graph as tg
+
+    def raw_find_cycle(g):
+        try:
+            return nx.find_cycle(g)
+        except nx.NetworkXNoCycle:
+            return []
+
+    out = []
+    # nx.find_cycle on an acyclic graph restarts its edge DFS from every node not yet
+    # explored and re-walks everything reachable: sources x reachable edges.
+    small = build_graph_linear(small_problem)
+    n_small = len(small.nx)
+    _, raw_small = best(lambda: raw_find_cycle(small.nx), 1)
+    _, dag_small = best(lambda: nx.is_directed_acyclic_graph(small.nx))
+    out.append(Finding("graph", f"cycle check at {size_label(n_small)}: nx.find_cycle alone "
+                       "-> nx.is_directed_acyclic_graph first", raw_small, dag_small,
+                       "yes (no cycle)"))
+    cycle = getattr(tg, "_cycle", None)
+    if cycle is not None:
+        _, now = best(lambda: cycle(graph.nx), 1)
+        _, dag_big = best(lambda: nx.is_directed_acyclic_graph(graph.nx))
+        guarded = now < 10 * dag_big + 0.05
+        out.append(Finding("graph", f"  tracer.graph._cycle at {size_label(len(graph.nx))} "
+                           "(now) vs the linear check", now, dag_big, "yes",
+                           "already linear: the check comes first" if guarded else
+                           "still quadratic"))
+    inputs = tuple(n for n, _ in problem.inputs)
+    names = [d.name for d in problem.nodes]
+    _, tuple_in = best(lambda: [n in inputs for n in names])
+    as_set = set(inputs)
+    _, set_in = best(lambda: [n in as_set for n in names])
+    out.append(Finding("graph", f"'d.name in inputs' on a tuple of {len(inputs)} inputs, per "
+                       "gate -> a set", tuple_in, set_in, "yes"))
+    return out
+
+
+def build_graph_linear(problem):
+    from engine_scaling import linear_cycle_check
+    from tracer.graph import build_graph
+
+    with linear_cycle_check():
+        return build_graph(problem)
+
+
+def exp_networkx(problem, graph) -> list[Finding]:
+    """NetworkX graph, checks and orders vs plain dicts and a heap (Kahn's algorithm)."""
+    import networkx as nx
+
+    gates = graph.gates
+    inputs = graph.inputs
+
+    def with_networkx():
+        g = nx.MultiDiGraph()
+        g.add_nodes_from(inputs, kind="input")
+        g.add_nodes_from(gates, kind="gate")
+        for gate in gates.values():
+            for slot, operand in enumerate(gate.operands):
+                g.add_edge(operand, gate.name, key=slot)
+        order = {name: i for i, name in enumerate(list(inputs) + list(gates))}
+        nx.is_directed_acyclic_graph(g)
+        reach = nx.ancestors(g, graph.output)
+        fwd = tuple(nx.lexicographical_topological_sort(g, key=order.__getitem__))
+        bwd = tuple(n for n in nx.lexicographical_topological_sort(
+            g.reverse(copy=False), key=order.__getitem__) if n in gates)
+        return fwd, bwd, len(reach)
+
+    def with_dicts():
+        names = list(inputs) + list(gates)
+        order = {name: i for i, name in enumerate(names)}
+        succ: dict[str, list[str]] = {n: [] for n in names}
+        indeg = dict.fromkeys(names, 0)
+        outdeg = dict.fromkeys(names, 0)
+        for gate in gates.values():
+            for operand in gate.operands:
+                succ[operand].append(gate.name)
+                indeg[gate.name] += 1
+                outdeg[operand] += 1
+
+        def kahn(deg, nxt):
+            deg = dict(deg)
+            heap = [(order[n], n) for n in names if deg[n] == 0]
+            heapq.heapify(heap)
+            result = []
+            while heap:
+                _, n = heapq.heappop(heap)
+                result.append(n)
+                for m in nxt(n):
+                    deg[m] -= 1
+                    if deg[m] == 0:
+                        heapq.heappush(heap, (order[m], m))
+            return result
+
+        fwd = kahn(indeg, succ.__getitem__)   # a cycle would leave nodes out: len check
+        acyclic = len(fwd) == len(names)
+        preds = {name: gate.operands for name, gate in gates.items()}
+        bwd = [n for n in kahn(outdeg, lambda n: preds.get(n, ())) if n in gates]
+        seen, stack = {graph.output}, [graph.output]
+        while stack:
+            for m in preds.get(stack.pop(), ()):
+                if m not in seen:
+                    seen.add(m)
+                    stack.append(m)
+        return tuple(fwd), tuple(bwd), len(seen) - 1, acyclic
+
+    (f1, b1, r1), now = best(with_networkx)
+    (f2, b2, r2, acyclic), then = best(with_dicts)
+    same = "yes" if (f1, b1, r1) == (f2, b2, r2) == (graph.forward_order, graph.backward_order,
+                                                     r1) and acyclic else "NO"
+    return [Finding("graph", "MultiDiGraph + DAG check + ancestors + 2 lexicographic sorts -> "
+                    "dicts + heapq (Kahn)", now, then, same)]
+
+
+def exp_forward(problem, graph) -> list[Finding]:
+    from tracer.engine import forward
+    from tracer.expr import Const, apply
+    from tracer.primitives import PRIMITIVES
+
+    def fast():
+        values = dict(problem.inputs)
+        for name in graph.forward_order:
+            gate = graph.gates.get(name)
+            if gate is None:
+                continue
+            call = gate.expr
+            values[name] = apply(PRIMITIVES[call.op], tuple(
+                a.value if isinstance(a, Const) else values[a.name] for a in call.args))
+        return values
+
+    if not all(g.simple for g in graph.gates.values()):
+        return [Finding("forward", "simple gates without fold", None, None, "-",
+                        "skipped: not all gates simple")]
+    v1, now = best(lambda: forward(graph, dict(problem.inputs)))
+    v2, then = best(fast)
+    return [Finding("forward", "forward() now -> apply(prim, operands) for every "
+                    "one-operation gate (no fold)", now, then, "yes" if v1 == v2 else "NO",
+                    "tracer already does this" if then >= 0.95 * now else "")]
+
+
+def exp_locals(problem, graph) -> list[Finding]:
+    import tracer.engine as engine
+    from tracer.engine import forward
+    from tracer.expr import Const, Var, apply, evaluate, fold
+    from tracer.primitives import PRIMITIVES
+
+    local_expr = getattr(engine, "_local_expr", None)
+    simple_tex = getattr(engine, "_simple_local_tex", None)
+    if local_expr is None or simple_tex is None:
+        return [Finding("trace", "local derivatives", None, None, "-",
+                        "skipped: engine._local_expr/_simple_local_tex not found")]
+    values = forward(graph, dict(problem.inputs))
+    edges = []
+    for gate in graph.gates.values():
+        call = gate.expr
+        operands = tuple(a.value if isinstance(a, Const) else values[a.name] for a in call.args)
+        env = dict(zip("ab", operands), out=values[gate.name])
+        for i, arg in enumerate(call.args):
+            if isinstance(arg, Var):
+                edges.append((call, i, gate.name, env))
+    out = []
+
+    # -- local values: fold per edge vs closures compiled once per (op, index)
+    def now_values():
+        return [evaluate(local_expr(c.op, i), env) for c, i, _, env in edges]
+
+    compiled: dict = {}
+
+    def compile_local(op: str, i: int):
+        def leaf(node):
+            if isinstance(node, Const):
+                v = node.value
+                return lambda env: v
+            name = node.name
+            return lambda env: env[name]
+
+        def call(node, kids):
+            prim = PRIMITIVES[node.op]
+            if len(kids) == 1:
+                (k,) = kids
+                return lambda env: apply(prim, (k(env),))
+            k0, k1 = kids
+            return lambda env: apply(prim, (k0(env), k1(env)))
+
+        return fold(local_expr(op, i), leaf, call)
+
+    def then_values():
+        result = []
+        for c, i, _, env in edges:
+            f = compiled.get((c.op, i))
+            if f is None:
+                f = compiled[(c.op, i)] = compile_local(c.op, i)
+            result.append(f(env))
+        return result
+
+    a, now = best(now_values)
+    b, then = best(then_values)
+    out.append(Finding("trace", "local values: evaluate(local expr) per edge -> closures "
+                       "compiled once per (op, operand)", now, then, "yes" if a == b else "NO"))
+
+    # -- local LaTeX: lru_cache per (call, index, out) never hits for distinct gates
+    def now_tex():
+        clear_engine_caches()
+        return [simple_tex(c, i, out) for c, i, out, _ in edges]
+
+    from tracer import expr as expr_mod
+    from tracer.engine import local_formula
+    from tracer.expr import tex_symbol, to_tex
+
+    number_leaf = getattr(expr_mod, "tex_leaf", None) or getattr(expr_mod, "_tex_leaf")
+    templates: dict = {}
+    symbols: dict = {}
+
+    def template(call, i):
+        key = (call.op, i, tuple(("c", a.value) if isinstance(a, Const) else "v"
+                                 for a in call.args))
+        t = templates.get(key)
+        if t is None:
+            holders = tuple(Var(f"\x00{k}\x00") if isinstance(a, Var) else a
+                            for k, a in enumerate(call.args))
+            formula = local_formula(type(call)(call.op, holders), i, "\x00o\x00")
+            t = templates[key] = to_tex(formula, lambda leaf: (leaf.name, 100)
+                                        if isinstance(leaf, Var) else number_leaf(leaf))
+        return t
+
+    def sym(name):
+        s = symbols.get(name)
+        if s is None:
+            s = symbols[name] = tex_symbol(name)
+        return s
+
+    def then_tex():
+        templates.clear()
+        symbols.clear()
+        result = []
+        for c, i, out_name, _ in edges:
+            t = template(c, i)
+            if "\x00" in t:
+                for k, a in enumerate(c.args):
+                    if isinstance(a, Var):
+                        t = t.replace(f"\x00{k}\x00", sym(a.name))
+                t = t.replace("\x00o\x00", sym(out_name))
+            result.append(t)
+        return result
+
+    a, now = best(now_tex)
+    b, then = best(then_tex)
+    diff = sum(x != y for x, y in zip(a, b))
+    out.append(Finding("trace", "local LaTeX: to_tex(local_formula) per edge (cache misses) "
+                       "-> one template per (op, operand, constants) + tex_symbol per name",
+                       now, then, "yes" if not diff else f"NO ({diff} differ)",
+                       f"{len(templates)} templates for {len(edges)} edges"))
+    return out
+
+
+def exp_backward(problem, graph, t) -> list[Finding]:
+    from tracer.engine import BackwardStep
+
+    steps = t.backward
+    operands = [s.node for s in steps]
+    out = []
+    fan_out = getattr(graph, "fan_out", None)
+    if fan_out is not None:
+        _, now = best(lambda: [fan_out(n) for n in operands])
+        degree = {n: graph.nx.out_degree(n) for n in graph.nx}
+        _, build = best(lambda: {n: d for n, d in graph.nx.out_degree()})
+        _, then = best(lambda: [degree[n] for n in operands])
+        out.append(Finding("trace", "graph.fan_out() (NetworkX out_degree view) per step -> "
+                           "a dict computed once", now, then + build, "yes"))
+
+    def counter():
+        c: Counter = Counter()
+        for n in operands:
+            c[n] += 1
+        return c
+
+    def plain():
+        c: dict = {}
+        for n in operands:
+            c[n] = c.get(n, 0) + 1
+        return c
+
+    a, now = best(counter)
+    b, then = best(plain)
+    out.append(Finding("trace", "Counter += 1 per step -> dict.get", now, then,
+                       "yes" if a == b else "NO"))
+
+    fields = [(s.node, s.source, s.slot, s.upstream, s.local, s.local_tex, s.contribution,
+               s.path, s.kink) for s in steps]
+
+    @dataclass(slots=True)
+    class Step:  # the same fields, not frozen: no object.__setattr__ per field
+        node: str
+        source: str
+        slot: int
+        upstream: float
+        local: float
+        local_tex: str
+        contribution: float
+        path: Optional[int] = None
+        kink: bool = False
+
+    from typing import NamedTuple
+
+    class StepTuple(NamedTuple):
+        node: str
+        source: str
+        slot: int
+        upstream: float
+        local: float
+        local_tex: str
+        contribution: float
+        path: Optional[int] = None
+        kink: bool = False
+
+    _, now = best(lambda: [BackwardStep(*f) for f in fields])
+    _, then = best(lambda: [Step(*f) for f in fields])
+    _, named = best(lambda: [StepTuple(*f) for f in fields])
+    out.append(Finding("trace", f"BackwardStep x {len(fields)}: frozen dataclass -> slots "
+                       f"dataclass (a NamedTuple: {named:.3f} s)", now, then, "yes"))
+    from tracer.engine import NodeTrace
+    node_fields = [(n.name, n.kind, n.value, n.grad, n.expr, n.op, n.operands, n.locals, n.line)
+                   for n in t.nodes]
+    local_fields = [(l.operand, l.slot, l.tex, l.value, l.kink) for n in t.nodes
+                    for l in n.locals]
+    Local = type(t.nodes[-1].locals[0]) if t.nodes[-1].locals else None
+    _, nodes_now = best(lambda: [NodeTrace(*f) for f in node_fields])
+    _, nodes_tuple = best(lambda: [tuple(f) for f in node_fields])
+    out.append(Finding("trace", f"NodeTrace x {len(node_fields)}: frozen dataclass -> tuple "
+                       "(the lower bound of any record)", nodes_now, nodes_tuple, "yes"))
+    if Local is not None:
+        _, locals_now = best(lambda: [Local(*f) for f in local_fields])
+        _, locals_tuple = best(lambda: [tuple(f) for f in local_fields])
+        out.append(Finding("trace", f"Local x {len(local_fields)}: frozen dataclass -> tuple",
+                           locals_now, locals_tuple, "yes"))
+    return out
+
+
+def exp_gc(problem, graph) -> list[Finding]:
+    """The cyclic collector's own time during trace(), read from gc.callbacks."""
+    from tracer.engine import trace
+
+    spent = {"t": 0.0, "full": 0, "all": 0}
+    began = [0.0]
+
+    def callback(phase, info):
+        if phase == "start":
+            began[0] = time.process_time()
+        else:
+            spent["t"] += time.process_time() - began[0]
+            spent["all"] += 1
+            spent["full"] += info["generation"] == 2
+
+    def run():
+        clear_engine_caches()
+        return trace(graph, symbolic_forms=False, check=False)
+
+    def measured(setup=None):
+        gc.collect()
+        if setup:
+            setup()
+        spent.update(t=0.0, full=0, all=0)
+        gc.callbacks.append(callback)
+        try:
+            _, total = best(run, 1)
+        finally:
+            gc.callbacks.remove(callback)
+        return total, dict(spent)
+
+    total, normal = measured()
+    frozen_total, frozen = measured(gc.freeze)
+    gc.unfreeze()
+    gc.disable()
+    try:
+        _, off = best(run, 1)
+    finally:
+        gc.enable()
+    return [Finding("trace", f"cyclic GC during trace: {normal['all']} collections, "
+                    f"{normal['full']} of them full, {normal['t']:.2f} s in the collector -> "
+                    "gc.disable() around it", total, off, "yes"),
+            Finding("trace", f"  or gc.freeze() once the graph is built: {frozen['full']} full "
+                    f"collections, {frozen['t']:.2f} s in the collector", total, frozen_total,
+                    "yes")]
+
+
+def exp_yaml(text: str) -> list[Finding]:
+    import yaml
+
+    import tracer.load as load_mod
+    from tracer.expr import parse
+
+    loader_cls = yaml.SafeLoader
+
+    def compose(cls):
+        loader = cls(text)
+        try:
+            return loader.get_single_node()
+        finally:
+            loader.dispose()
+
+    out = []
+    _, now = best(lambda: compose(loader_cls), 1)
+    if getattr(yaml, "__with_libyaml__", False):
+        _, then = best(lambda: compose(yaml.CSafeLoader), 1)
+        used = getattr(load_mod, "_FAST_LOADER", None)
+        out.append(Finding("load", "YAML composition: pure-Python SafeLoader -> libyaml "
+                           "CSafeLoader (anchors then refused by a walk of the node tree)",
+                           now, then, "-", "tracer.load already uses CSafeLoader"
+                           if used is getattr(yaml, "CSafeLoader", object()) else ""))
+    node = compose(yaml.CSafeLoader if getattr(yaml, "__with_libyaml__", False)
+                   else yaml.SafeLoader)
+    texts = []
+    for key, value in node.value:
+        if key.value == "nodes":
+            texts = [v.value for _, v in value.value]
+    _, parse_all = best(lambda: [parse(t) for t in texts], 1)
+    out.append(Finding("load", f"parse() of the {len(texts)} node texts (ast.parse + "
+                       "whitelist walk): its share of load, for scale", parse_all, None, "-"))
+    return out
+
+
+# ----------------------------------------------------------------------------- main
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--size", default="100k", help="nodes (default 100k)")
+    p.add_argument("--shape", default="dag", choices=["dag", "chain"])
+    p.add_argument("--top", type=int, default=12, help="functions shown per stage")
+    p.add_argument("--small", default="10k",
+                   help="size at which the quadratic cycle search is timed (default 10k)")
+    p.add_argument("--pyinstrument", action="store_true",
+                   help="also print a pyinstrument call tree of trace")
+    args = p.parse_args(argv)
+    n = common.parse_sizes(args.size)[0]
+    small_n = min(n, common.parse_sizes(args.small)[0])
+
+    import graphs
+    from tracer.engine import forward, trace
+    from tracer.load import load_text
+
+    print(common.machine_line())
+    g = graphs.make(args.shape, n)
+    problem = graphs.to_problem(g)
+    text = graphs.to_yaml(g)
+    print(f"{args.shape}: {g.size} nodes, {g.edges} edges, depth {g.depth}, "
+          f"YAML {len(text) / MB:.1f} MB\n")
+
+    print("== part 1: cProfile, top functions by own time ==\n")
+    profile_stage("load: load_text (YAML -> Problem)", lambda: load_text(text, "bench.yaml"),
+                  args.top)
+    graph = profile_stage("graph: build_graph, cycle check made linear (the real one is "
+                          "quadratic here, see part 2)", lambda: build_graph_linear(problem),
+                          args.top)
+    profile_stage("forward", lambda: forward(graph, dict(problem.inputs)), args.top)
+    clear_engine_caches()
+    t = profile_stage("trace (symbolic_forms=False, check=False)",
+                      lambda: trace(graph, symbolic_forms=False, check=False), args.top)
+
+    if args.pyinstrument:
+        try:
+            from pyinstrument import Profiler
+        except ImportError:
+            print("pyinstrument is not installed: pip install pyinstrument\n")
+        else:
+            clear_engine_caches()
+            prof = Profiler(interval=0.001)
+            prof.start()
+            trace(graph, symbolic_forms=False, check=False)
+            prof.stop()
+            print(prof.output_text(unicode=False, color=False, show_all=False))
+
+    print("== part 2: measured experiments (no profiler; best of 3; prototypes here, "
+          "not in tracer) ==\n")
+    clear_engine_caches()
+    _, trace_s = best(lambda: (clear_engine_caches(),
+                               trace(graph, symbolic_forms=False, check=False)))
+    _, graph_s = best(lambda: build_graph_linear(problem))
+    _, forward_s = best(lambda: forward(graph, dict(problem.inputs)))
+    from tracer.load import load_text as lt
+    _, load_s = best(lambda: lt(text, "bench.yaml"), 1)
+    stage_s = {"load": load_s, "graph": graph_s, "forward": forward_s, "trace": trace_s}
+    print(f"stage times without profiler: load {load_s:.2f} s, graph* {graph_s:.2f} s, "
+          f"forward {forward_s:.2f} s, trace {trace_s:.2f} s (cold caches)\n")
+
+    trace_breakdown(problem, graph, trace_s)
+    small_problem = problem if small_n == n else graphs.to_problem(graphs.make(args.shape,
+                                                                               small_n))
+    findings: list[Finding] = []
+    for exp in (lambda: exp_cycle(problem, graph, small_problem),
+                lambda: exp_networkx(problem, graph),
+                lambda: exp_forward(problem, graph),
+                lambda: exp_locals(problem, graph),
+                lambda: exp_backward(problem, graph, t),
+                lambda: exp_gc(problem, graph),
+                lambda: exp_yaml(text)):
+        try:
+            findings += exp()
+        except Exception as exc:  # an experiment broken by an engine change: say which
+            findings.append(Finding("?", f"experiment failed: {type(exc).__name__}: {exc}",
+                                    None, None, "-"))
+    rows = []
+    for f in findings:
+        share = (f.gain / stage_s[f.stage] * 100
+                 if f.gain is not None and f.stage in stage_s else None)
+        if f.gain is not None and f.gain <= 0.05 * f.now and not f.note:
+            f.note = "no measurable gain at this size"
+        rows.append([f.idea, f.stage, f.now, f.then, f.gain, share, f.same])
+        if f.note:
+            rows.append(["  (" + f.note + ")"] + [""] * 6)
+    print(table(["what (now -> prototype)", "stage", "now s", "then s", "saves s",
+                 "% of stage", "same"], rows))
+    print("\n'% of stage' is the saving over the stage's time without profiler; savings of "
+          "one stage overlap only where they touch the same code.")
+    bad = [f for f in findings if f.same.startswith("NO")]
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
