@@ -61,6 +61,8 @@ PDFLATEX_MISSING = ("pdflatex not found: PDFs skipped; install TeX Live (Debian/
 TEX_DOCUMENTS = ("worksheet.tex", "answers.tex")
 #: A published copy of the problem file itself, beside the documents made from it.
 SOURCE_NAME = "problem.yaml"
+#: The index of a cached problem's files, inside its cache folder.
+_INDEX = "index.json"
 
 PACKAGE = Path(__file__).resolve().parent
 ASSETS = PACKAGE / "assets"
@@ -96,11 +98,21 @@ class ProblemPages:
     title: str
     tags: tuple[str, ...]
     source: str                              # the problem file, as the user named it
-    files: Mapping[str, Union[str, bytes]]   # file name -> content
+    # file name -> content, or the cached file holding it (read only when needed: an
+    # unchanged course is hundreds of megabytes of figures that MkDocs can copy as files)
+    files: Mapping[str, Union[str, bytes, Path]]
 
     def with_files(self, extra: Mapping[str, Union[str, bytes]]) -> "ProblemPages":
         """A copy with ``extra`` files added."""
         return dataclasses.replace(self, files={**self.files, **extra})
+
+    def content(self, name: str) -> Union[str, bytes]:
+        """The content of the file ``name`` (text for the generated text files)."""
+        content = self.files[name]
+        if isinstance(content, Path):
+            data = content.read_bytes()
+            return data if name.endswith(".pdf") else data.decode("utf-8")
+        return content
 
 
 @dataclass
@@ -467,7 +479,7 @@ def _latex_error(log: str) -> str:
 
 
 def _tex_inputs(problem: ProblemPages) -> dict[str, str]:
-    return {n: c for n, c in problem.files.items() if n.endswith(".tex") and isinstance(c, str)}
+    return {n: problem.content(n) for n in problem.files if n.endswith(".tex")}  # type: ignore
 
 
 def _tool_version(program: str) -> str:
@@ -626,33 +638,49 @@ class Cache:
         self._kinds_used: set[str] = set()
 
     def pages(self, key: str) -> Optional[ProblemPages]:
-        """The pages stored under ``key``, or None."""
+        """The pages stored under ``key``, or None.  Their files stay on disk: the pages
+        name them, and they are read only if something needs their content."""
         self.used.add(key)
         self._kinds_used.add("pages")
         if key in self._pages:
             return self._pages[key]
-        path = self._path("pages", key + ".json")
-        if path is None or not path.is_file():
+        folder = self._path("pages", key)
+        if folder is None or not (folder / _INDEX).is_file():
             return None
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json.loads((folder / _INDEX).read_text(encoding="utf-8"))
+            files = {name: folder / name for name in data["files"]}
             pages = ProblemPages(id=data["id"], title=data["title"], tags=tuple(data["tags"]),
-                                 source=data["source"], files=dict(data["files"]))
+                                 source=data["source"], files=files)
         except (OSError, ValueError, KeyError, TypeError):
+            return None
+        if not all(path.is_file() for path in files.values()):
             return None
         self._pages[key] = pages
         return pages
 
     def store_pages(self, key: str, pages: ProblemPages) -> None:
-        """Keep ``pages`` under ``key``."""
+        """Keep ``pages`` under ``key``: a folder of its files and an index."""
         self.used.add(key)
         self._pages[key] = pages
-        if any(not isinstance(c, str) for c in pages.files.values()):
+        folder = self._path("pages", key)
+        if folder is None or folder.is_dir():
             return
-        data = {"id": pages.id, "title": pages.title, "tags": list(pages.tags),
-                "source": pages.source, "files": dict(pages.files)}
-        self._write(("pages", key + ".json"),
-                    json.dumps(data, sort_keys=True, ensure_ascii=False).encode("utf-8"))
+        tmp = folder.with_name(f"{key}.{os.getpid()}.tmp")
+        try:
+            shutil.rmtree(tmp, ignore_errors=True)
+            tmp.mkdir(parents=True)
+            for name in pages.files:
+                content = pages.content(name)
+                (tmp / name).write_bytes(content if isinstance(content, bytes)
+                                         else content.encode("utf-8"))
+            index = {"id": pages.id, "title": pages.title, "tags": list(pages.tags),
+                     "source": pages.source, "files": sorted(pages.files)}
+            (tmp / _INDEX).write_text(json.dumps(index, sort_keys=True, ensure_ascii=False),
+                                      encoding="utf-8")
+            os.replace(tmp, folder)   # whole or not at all: a half-written entry never counts
+        except OSError:
+            shutil.rmtree(tmp, ignore_errors=True)   # a cache that cannot be written costs time
 
     def pdf(self, key: str) -> Optional[bytes]:
         """The PDF stored under ``key``, or None."""
@@ -693,8 +721,11 @@ class Cache:
                 continue
             for path in folder.iterdir():
                 if path.name.split(".")[0] not in self.used or path.name.endswith(".tmp"):
-                    with contextlib.suppress(OSError):
-                        path.unlink()
+                    if path.is_dir():
+                        shutil.rmtree(path, ignore_errors=True)
+                    else:
+                        with contextlib.suppress(OSError):
+                            path.unlink()
 
     def _path(self, kind: str, name: str) -> Optional[Path]:
         return None if self.folder is None else self.folder / kind / name

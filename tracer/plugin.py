@@ -17,6 +17,7 @@ stays in this file; the work is done by :mod:`tracer.build`.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any, Optional
 
 from mkdocs.config import base
@@ -93,7 +94,10 @@ class TracerPlugin(BasePlugin[TracerConfig]):
                 "these hand-written files in the docs folder have the names of generated "
                 f"ones: {', '.join(clash)}; rename or remove them (tracer never overwrites them)")
         for uri, content in generated.items():
-            files.append(File.generated(config, uri, content=content))
+            if isinstance(content, Path):   # a cached file: MkDocs reads or copies it
+                files.append(File.generated(config, uri, abs_src_path=str(content)))
+            else:
+                files.append(File.generated(config, uri, content=content))
         for path in sorted(_build.ASSETS.rglob("*")):
             # Notes for maintainers (.md) would become pages; the rest is served as is.
             if path.is_file() and path.suffix != ".md":
