@@ -12,21 +12,27 @@
     { left: "\\[", right: "\\]", display: true }
   ];
 
-  // arithmatex (generic mode) wraps each formula in an element of class "arithmatex";
-  // only those are typeset, so a dollar sign or a backslash in code is left alone.
+  // arithmatex (generic mode) wraps each formula in an element of class "arithmatex",
+  // holding exactly \(...\) or \[...\]; only those are typeset, so a dollar sign or a
+  // backslash in code is left alone.  Each is handed to KaTeX directly: scanning the
+  // text for delimiters (auto-render) took most of the time on long answer keys.
   function typeset(root) {
-    if (typeof window.renderMathInElement !== "function") {
+    if (!window.katex) {
       return;
     }
     var formulas = root.querySelectorAll(".arithmatex");
     for (var i = 0; i < formulas.length; i++) {
-      if (formulas[i].querySelector(".katex")) {
+      var element = formulas[i];
+      if (element.querySelector(".katex")) {
         continue;
       }
-      window.renderMathInElement(formulas[i], {
-        delimiters: MATH_DELIMITERS,
-        throwOnError: false
-      });
+      var text = element.textContent.trim();
+      var display = text.slice(0, 2) === "\\[";
+      if (!display && text.slice(0, 2) !== "\\(") {
+        continue;
+      }
+      window.katex.render(text.slice(2, -2), element,
+                          { displayMode: display, throwOnError: false });
     }
   }
 
