@@ -7,20 +7,21 @@ same text that is evaluated); SymPy supplies the formulas of multi-operation gat
 """
 from __future__ import annotations
 
-import gc
 import math
+from collections import Counter
 import re
-from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain
 from operator import itemgetter
-from typing import Callable, Iterator, NamedTuple, Optional
+from typing import Callable, NamedTuple, Optional
 
 from . import symbolic
 from .errors import Diagnostic, TracerError
 from .expr import (Call, Const, DomainError, Expr, Var, apply, evaluate, fold, parse, tex_leaf,
                    tex_symbol, to_tex)
 from .graph import Gate, Graph
+from .memory import no_cycle_collection
 from .primitives import PRIMITIVES
 
 __all__ = ["Local", "NodeTrace", "BackwardStep", "Accumulation", "ParamUpdate", "UpdateTrace",
@@ -158,13 +159,12 @@ def trace(graph: Graph, *, symbolic_forms: bool = True, check: bool = True) -> T
     only); ``check`` adds central-difference estimates of the gradients in ``wrt``.
     """
     problem = graph.problem
-    with _no_gc_passes():
+    with no_cycle_collection():
         values = forward(graph, dict(problem.inputs))
         symbols = {name: tex_symbol(name) for name in graph.forward_order}
         locals_ = {name: _locals(graph, gate, values, symbols)
                    for name, gate in graph.gates.items()}
-        steps, grads = backward(graph, locals_)
-        sums = _sums(steps, grads)
+        steps, sums, grads = backward(graph, locals_)
         nodes = _nodes(graph, values, grads, locals_)
 
     function_tex, gradient_tex = None, ()
@@ -185,19 +185,6 @@ def trace(graph: Graph, *, symbolic_forms: bool = True, check: bool = True) -> T
         inputs=graph.inputs, output=graph.output, wrt=graph.wrt, nodes=tuple(nodes),
         backward=tuple(steps), sums=sums, update=_update(graph, values, grads),
         function_tex=function_tex, gradient_tex=gradient_tex, numeric=numeric)
-
-
-@contextmanager
-def _no_gc_passes() -> Iterator[None]:
-    # The passes create hundreds of thousands of small objects and no reference cycles;
-    # the cyclic collector would scan them all over again, taking most of the time.
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _nodes(graph: Graph, values: dict[str, float], grads: dict[str, float],
@@ -243,45 +230,43 @@ def _evaluate_gate(gate: Gate, values: dict[str, float]) -> float:
 
 
 def backward(graph: Graph, locals_: dict[str, tuple[Local, ...]]
-             ) -> tuple[list[BackwardStep], dict[str, float]]:
+             ) -> tuple[list[BackwardStep], tuple[Accumulation, ...], dict[str, float]]:
     """Reverse topological order from d(output)/d(output) = 1; each edge adds
-    ``upstream * local`` to its operand's gradient, labelled [k] where there are several."""
+    ``upstream * local`` to its operand's gradient, labelled [k] where there are several.
+
+    Returns the steps in the order applied, the sums (nodes with several contributions, in
+    the order of their first) and every gradient."""
     grads = dict.fromkeys(graph.forward_order, 0.0)
     grads[graph.output] = 1.0
-    fan_out = dict(graph.nx.out_degree())
-    arrived = dict.fromkeys(graph.forward_order, 0)
+    fan_out = Counter(chain.from_iterable(gate.operands for gate in graph.gates.values()))
+    several = {name for name, count in fan_out.items() if count > 1}
+    arrived: dict[str, tuple[list[str], list[float]]] = {}   # their sources, contributions
     steps: list[BackwardStep] = []
     for name in graph.backward_order:
         upstream = grads[name]
-        for local in locals_[name]:
-            operand = local.operand
-            contribution = upstream * local.value
-            arrived[operand] += 1
-            path = arrived[operand] if fan_out[operand] > 1 else None
-            steps.append(BackwardStep(operand, name, local.slot, upstream, local.value,
-                                      local.tex, contribution, path, local.kink))
-            grads[operand] += contribution
-    for name, grad in grads.items():
-        if not math.isfinite(grad):
-            problem = graph.problem
-            line = problem.line(f"inputs.{name}") or problem.line(f"nodes.{name}")
-            raise TracerError([Diagnostic(problem.path, f"the gradient of '{name}' overflows to "
-                                          "infinity or NaN: scale the inputs down", line)])
-    return steps, grads
-
-
-def _sums(steps: list[BackwardStep], grads: dict[str, float]) -> tuple[Accumulation, ...]:
-    by_node: dict[str, list[BackwardStep]] = {}
-    for step in steps:
-        if step.path is not None:
-            got = by_node.get(step.node)
+        for operand, slot, tex, local, kink in locals_[name]:
+            contribution = upstream * local
+            got = arrived.get(operand)
+            if got is None and operand in several:
+                got = arrived[operand] = ([], [])
             if got is None:
-                by_node[step.node] = [step]
+                path = None
             else:
-                got.append(step)
-    return tuple(Accumulation(node, tuple([s.source for s in got]),
-                              tuple([s.contribution for s in got]), grads[node])
-                 for node, got in by_node.items())
+                got[0].append(name)
+                got[1].append(contribution)
+                path = len(got[0])
+            steps.append(BackwardStep(operand, name, slot, upstream, local, tex, contribution,
+                                      path, kink))
+            grads[operand] += contribution
+    if not all(map(math.isfinite, grads.values())):
+        name = next(name for name, grad in grads.items() if not math.isfinite(grad))
+        problem = graph.problem
+        line = problem.line(f"inputs.{name}") or problem.line(f"nodes.{name}")
+        raise TracerError([Diagnostic(problem.path, f"the gradient of '{name}' overflows to "
+                                      "infinity or NaN: scale the inputs down", line)])
+    sums = tuple(Accumulation(node, tuple(sources), tuple(contributions), grads[node])
+                 for node, (sources, contributions) in arrived.items())
+    return steps, sums, grads
 
 
 def _update(graph: Graph, values: dict[str, float], grads: dict[str, float]
@@ -371,18 +356,29 @@ def _local_function(op: str, index: int) -> Callable[[tuple[float, ...]], float]
 def _simple_locals(gate: Gate, values: dict[str, float], symbols: dict[str, str]
                    ) -> tuple[Local, ...]:
     call: Call = gate.expr  # type: ignore[assignment]
-    names, shape = _shape(call)
-    plan = _local_plan(call.op, shape)
-    operands = [values[a.name] if isinstance(a, Var) else a.value for a in call.args]
-    kink = bool(plan.kink and plan.kink(*operands))
+    uses = gate.operands    # the operands that are names, repeats included
+    if len(uses) == len(call.args):
+        # Names only, as most gates are: the plan depends on the operation and on whether
+        # a name is used twice (x * x), found without walking the operands.
+        twice = len(uses) == 2 and uses[0] == uses[1]
+        names = uses[:1] if twice else uses
+        plan = _names_only_plan(call.op, twice)
+        operands = [values[name] for name in uses]
+    else:
+        names, shape = _shape(call)
+        plan = _local_plan(call.op, shape)
+        operands = [values[a.name] if type(a) is Var else a.value for a in call.args]
+    kink = plan.kink is not None and bool(plan.kink(*operands))
     if len(operands) == 1:
         operands.append(0.0)
     operands.append(values[gate.name])
     env = tuple(operands)   # (a, b, out), as the table's local derivatives are written
-    operand_symbols = [symbols[n] for n in names]
-    out = symbols[gate.name]
-    return tuple([Local(names[k], slot, template.format(*operand_symbols, out=out),
-                        function(env), kink)
+    # The formulas' fields are {0}, {1} (the distinct names) and {2} (the gate).
+    symbols_ = [symbols[name] for name in names]
+    if len(symbols_) == 1:
+        symbols_.append("")
+    symbols_.append(symbols[gate.name])
+    return tuple([Local(names[k], slot, template.format(*symbols_), function(env), kink)
                   for slot, (k, function, template) in enumerate(plan.slots)])
 
 
@@ -413,6 +409,13 @@ def _shape(call: Call) -> tuple[list[str], tuple]:
 
 
 @lru_cache(maxsize=None)
+def _names_only_plan(op: str, twice: bool) -> _LocalPlan:
+    arity = PRIMITIVES[op].arity
+    shape = (("name", 0),) * arity if twice or arity == 1 else (("name", 0), ("name", 1))
+    return _local_plan(op, shape)
+
+
+@lru_cache(maxsize=None)
 def _local_plan(op: str, shape: tuple) -> _LocalPlan:
     slots = tuple((v, _local_function(op, i), _local_tex_shape(op, i, shape))
                   for i, (kind, v) in enumerate(shape) if kind == "name")
@@ -431,11 +434,11 @@ def local_formula(call: Call, index: int, out: str) -> Expr:
 
 @lru_cache(maxsize=None)
 def _local_tex_shape(op: str, index: int, shape: tuple) -> str:
-    """The formula for operands of this shape as a format string: {0}, {1}, {out}.
+    """The formula for operands of this shape as a format string: {0}, {1}, {2} (out).
     Formulas depend on the operands' names only through their symbols, so each shape is
     printed once (u2 ** 2 and v7 ** 2 share "2 {0}") and the symbols are put in."""
     args = tuple(Var(f"\x00{v}\x00") if kind == "name" else Const(v) for kind, v in shape)
-    expr = local_formula(Call(op, args), index, "\x00out\x00")
+    expr = local_formula(Call(op, args), index, "\x002\x00")
 
     def leaf(node):
         if isinstance(node, Var):

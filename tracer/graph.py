@@ -7,14 +7,16 @@ unreachable nodes, the output) and fixes the orders of the forward and backward 
 from __future__ import annotations
 
 import heapq
+from itertools import chain
 from dataclasses import dataclass
-from typing import Optional
+from typing import Iterable, Optional
 
 import networkx as nx
 
 from .errors import Diagnostic, TracerError, did_you_mean
 from .expr import Call, Expr, Var, variables, walk
 from .load import NodeDef, Problem
+from .memory import no_cycle_collection
 
 __all__ = ["Gate", "Graph", "build_graph", "is_simple"]
 
@@ -61,6 +63,11 @@ def is_simple(expr: Expr) -> bool:
 
 def build_graph(problem: Problem) -> Graph:
     """Check ``problem`` as a graph; raise :class:`TracerError` listing every mistake."""
+    with no_cycle_collection():
+        return _build_graph(problem)
+
+
+def _build_graph(problem: Problem) -> Graph:
     errors: list[Diagnostic] = []
 
     def error(message: str, line: Optional[int] = None, column: Optional[int] = None) -> None:
@@ -110,12 +117,10 @@ def build_graph(problem: Problem) -> Graph:
     order = {name: i for i, name in enumerate(list(inputs) + list(gates))}
     forward = _forward_order(problem, g, inputs, gates, order)
 
-    output = _output(problem, g, gates, error)
+    used = set(chain.from_iterable(gate.operands for gate in gates.values()))
+    output = _output(problem, g, gates, used, error)
     if output is not None:
-        reach = nx.ancestors(g, output) | {output}
-        for name in list(inputs) + list(gates):
-            if name in reach:
-                continue
+        for name in _not_leading_to(g, order, used, output):
             if name in gates:
                 error(f"the node '{name}' does not lead to the output '{output}': remove it, "
                       "use it, or choose it as output", gates[name].line)
@@ -189,7 +194,20 @@ def _unique(errors: list[Diagnostic]) -> list[Diagnostic]:
     return list(dict.fromkeys(errors))
 
 
-def _output(problem: Problem, g: nx.MultiDiGraph, gates: dict, error) -> Optional[str]:
+def _not_leading_to(g: nx.MultiDiGraph, names: Iterable[str], used: set[str], output: str
+                    ) -> list[str]:
+    """The inputs and nodes from which no path leads to ``output``, in ``names``' order."""
+    # Without cycles every node leads to some sink (a name nothing uses): when the output is
+    # the only sink, everything leads to it and there is nothing to search.
+    sinks = [name for name in names if name not in used]
+    if sinks == [output]:
+        return []
+    reach = nx.ancestors(g, output) | {output}
+    return [name for name in names if name not in reach]
+
+
+def _output(problem: Problem, g: nx.MultiDiGraph, gates: dict, used: set[str], error
+            ) -> Optional[str]:
     if problem.output is not None:
         name = problem.output
         if name in gates:
@@ -200,7 +218,7 @@ def _output(problem: Problem, g: nx.MultiDiGraph, gates: dict, error) -> Optiona
         else:
             error(f"output: there is no node '{name}'{did_you_mean(name, gates)}", line)
         return None
-    sinks = [n for n in gates if g.out_degree(n) == 0]
+    sinks = [n for n in gates if n not in used]
     if len(sinks) == 1:
         return sinks[0]
     if not sinks:  # pragma: no cover - a graph without cycles always has a sink
