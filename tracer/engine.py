@@ -8,8 +8,8 @@ same text that is evaluated); SymPy supplies the formulas of multi-operation gat
 from __future__ import annotations
 
 import math
-from collections import Counter
 import re
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain
