@@ -122,12 +122,15 @@ def too_large(expr: Expr) -> bool:
     return False
 
 
-def to_sympy(expr: Expr, symbols: dict):
-    """``expr`` as a SymPy expression; numbers written as decimals stay exact rationals."""
+def to_sympy(expr: Expr, symbols: dict, formulas: Optional[dict] = None):
+    """``expr`` as a SymPy expression; numbers written as decimals stay exact rationals.
+    A name with an entry in ``formulas`` stands for that formula, any other for a symbol."""
     sp = namespace()
 
     def leaf(node):
         if isinstance(node, Var):
+            if formulas is not None and node.name in formulas:
+                return formulas[node.name]
             if node.name not in symbols:
                 symbols[node.name] = sp.Symbol(node.name, real=True)
             return symbols[node.name]
@@ -210,8 +213,7 @@ def closed_forms(definitions: list[tuple[str, Expr]], output: str,
     symbols: dict = {}
     formula: dict = {}
     for name, expr in definitions:
-        formula[name] = to_sympy(expr, symbols).subs(
-            {symbols[n]: formula[n] for n in list(symbols) if n in formula}, simultaneous=True)
+        formula[name] = to_sympy(expr, symbols, formula)
     result = formula[output]
     names = [n for n in symbols if n not in formula]
     gradients = {}
