@@ -393,6 +393,25 @@ def test_only_a_changed_problem_is_generated_again(rebuilt, monkeypatch):
     assert "-36" in answers or "−36" in answers        # y = 6 * -6
 
 
+def test_a_failed_build_keeps_the_work_done_on_the_good_problems(rebuilt, monkeypatch, capsys):
+    problems = rebuilt.work / "problems"
+    (problems / "20-new.yaml").write_text(
+        "title: Kept although the build failed\ninputs:\n  x: 3\nnodes:\n  y: x * x\n")
+    (problems / "21-domain.yaml").write_text(BROKEN_DOMAIN)
+    assert main(["build", "-f", str(rebuilt.config)]) == 1
+    assert "21-domain.yaml" in capsys.readouterr().err
+
+    (problems / "21-domain.yaml").unlink()
+    calls: list[str] = []
+    real = tracer.render.documents
+    monkeypatch.setattr(tracer.render, "documents",
+                        lambda t, **kwargs: calls.append(t.id) or real(t, **kwargs))
+    report = build(rebuilt.config, say=lambda m: None)
+    assert calls == []
+    assert report.reused == report.problems == len(PROBLEMS) + 1
+    assert "Kept although" in (rebuilt.public / "problems/20-new/answers.html").read_text()
+
+
 # ----------------------------------------------------------------------------- other ways in
 
 def test_titles_and_tags_cannot_inject_markup(tmp_path, shared_cache):

@@ -258,15 +258,16 @@ def check_problems(sources: Sequence[Path], cache: "Cache", *, allow_html: bool 
     A problem is only known to be good once it has been traced (a value can fall outside
     an operation's domain), so tracing is part of the check, and the pages are rendered
     while the trace is at hand.  A file whose content is already in the cache passed this
-    check before and is not traced again.  With ``workers`` > 1 the problems are traced in
-    that many processes.
+    check before and is not traced again; a new one's pages are stored there as soon as
+    they are made, so a build that fails on one problem keeps the work done on the others.
+    With ``workers`` > 1 the problems are traced in that many processes.
     """
     from .load import problem_id
 
     fingerprint = code_fingerprint()
     diagnostics: list[Diagnostic] = []
     done: dict[int, _Checked] = {}
-    jobs: list[tuple[int, str, Path, str, bool]] = []
+    jobs: list[tuple[int, str, Path, str, bool, Optional[Path]]] = []
     owners: dict[str, Path] = {}
     for index, path in enumerate(sources):
         shown = _shown(path)
@@ -287,8 +288,9 @@ def check_problems(sources: Sequence[Path], cache: "Cache", *, allow_html: bool 
         if cached is not None:
             done[index] = _Checked(key, cached, cached=True)
         else:
-            jobs.append((index, key, path, data.decode("utf-8", errors="replace"), allow_html))
-    for (index, key, path, _, _), (pages, errors) in zip(jobs, _run(_make_pages, jobs, workers)):
+            jobs.append((index, key, path, data.decode("utf-8", errors="replace"), allow_html,
+                         cache.folder))
+    for (index, key, path, *_), (pages, errors) in zip(jobs, _run(_make_pages, jobs, workers)):
         if errors:
             diagnostics.extend(_relative(d, path) for d in errors)
         else:
@@ -298,20 +300,25 @@ def check_problems(sources: Sequence[Path], cache: "Cache", *, allow_html: bool 
     return [done[i] for i in sorted(done)]
 
 
-def _make_pages(job: tuple[int, str, Path, str, bool]
+def _make_pages(job: tuple[int, str, Path, str, bool, Optional[Path]]
                 ) -> tuple[Optional[ProblemPages], list[Diagnostic]]:
-    """One problem, start to finish (runs in a worker process): its pages or its errors."""
+    """One problem, start to finish (runs in a worker process): its pages or its errors.
+
+    The pages go into the cache folder here, in the worker: the files of a problem run to
+    megabytes (a figure per backward step), and writing them in the workers shares the work
+    and hands back only their names."""
     from .engine import trace
     from .graph import build_graph
     from .load import load
 
-    _, _, path, source_text, allow_html = job
+    _, key, path, source_text, allow_html, cache_folder = job
     try:
         # load() reads the file again: it owns the checks on size and encoding.
         result = trace(build_graph(load(path)))
     except TracerError as exc:
         return None, list(exc.diagnostics)
-    return render_problem(result, path, source_text, allow_html=allow_html), []
+    pages = render_problem(result, path, source_text, allow_html=allow_html)
+    return Cache(cache_folder).store_pages(key, pages), []
 
 
 def _run(function: Callable, jobs: Sequence, workers: int) -> list:
@@ -338,7 +345,8 @@ def _workers() -> int:
 # ----------------------------------------------------------------------------- phase 4
 
 def keep_pages(checked: Sequence[_Checked], cache: "Cache") -> list[ProblemPages]:
-    """Every problem's pages; the new ones are stored in the cache now that all passed."""
+    """Every problem's pages, the new ones recorded in the cache (on disk, the workers
+    stored them as they were made)."""
     for item in checked:
         if not item.cached:
             cache.store_pages(item.key, item.pages)
@@ -659,14 +667,20 @@ class Cache:
         self._pages[key] = pages
         return pages
 
-    def store_pages(self, key: str, pages: ProblemPages) -> None:
-        """Keep ``pages`` under ``key``: a folder of its files and an index."""
+    def store_pages(self, key: str, pages: ProblemPages) -> ProblemPages:
+        """Keep ``pages`` under ``key``: a folder of its files and an index.  Returns the
+        pages as kept: on disk, they name the stored files instead of holding the content."""
         self.used.add(key)
-        self._pages[key] = pages
         folder = self._path("pages", key)
-        if folder is None or folder.is_dir():
-            return
-        tmp = folder.with_name(f"{key}.{os.getpid()}.tmp")
+        if folder is not None and not folder.is_dir():
+            self._write_pages(folder, pages)
+        if folder is not None and folder.is_dir():
+            pages = dataclasses.replace(pages, files={n: folder / n for n in pages.files})
+        self._pages[key] = pages
+        return pages
+
+    def _write_pages(self, folder: Path, pages: ProblemPages) -> None:
+        tmp = folder.with_name(f"{folder.name}.{os.getpid()}.tmp")
         try:
             shutil.rmtree(tmp, ignore_errors=True)
             tmp.mkdir(parents=True)
