@@ -10,29 +10,40 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import build_course
 import compare
 import engine_scaling
+import page_render
 import profile_engine
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="small sizes: a smoke check")
-    p.add_argument("--skip", default="", help="comma-separated: scaling,compare,profile,build")
+    p.add_argument("--skip", default="",
+                   help="comma-separated: scaling,compare,profile,build,pages")
     args = p.parse_args(argv)
     skip = set(filter(None, args.skip.split(",")))
     quick = ["--quick"] if args.quick else []
     status = 0
+    # The answer keys are timed in the course just built (or, without it, in a build of the
+    # bundled problems, as `tracer build` leaves it in public/).
+    course = Path(tempfile.mkdtemp(prefix="tracer-course-")) / "course"
+    site = course / "public" if "build" not in skip else Path("public")
     steps = [
         ("scaling", "engine scaling (target 1)", lambda: engine_scaling.main(quick)),
         ("compare", "against micrograd and PyTorch (target 2)", lambda: compare.main(quick)),
         ("profile", "where the engine's time goes",
          lambda: profile_engine.main(["--size", "10k", "--small", "3k"] if args.quick
                                      else ["--size", "100k"])),
-        ("build", "building a course (target 3)", lambda: build_course.main(quick)),
+        ("build", "building a course (target 3)",
+         lambda: build_course.main(quick + ["--keep", str(course)])),
+        ("pages", "the largest answer keys in Chromium (target 4)",
+         lambda: page_render.main([str(site)])),
     ]
     for key, title, step in steps:
         if key in skip:

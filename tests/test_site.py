@@ -151,7 +151,10 @@ def screenshot(page, path: Path, **options) -> None:
 
 
 def assert_math_typeset(page, minimum: int = 1) -> None:
-    page.wait_for_function("n => document.querySelectorAll('.katex').length >= n", arg=minimum)
+    # Formulas far from the view are typeset while the browser is idle: wait for them all.
+    page.wait_for_function("n => document.querySelectorAll('.katex').length >= n && "
+                           "[...document.querySelectorAll('.arithmatex')]"
+                           ".every(e => e.querySelector('.katex'))", arg=minimum)
     assert page.locator(".katex-error").count() == 0
     untypeset = page.evaluate("() => [...document.querySelectorAll('.arithmatex')]"
                               ".filter(e => !e.querySelector('.katex')).map(e => e.textContent)")
@@ -235,6 +238,27 @@ def test_answer_key_math_figures_and_step_through(visit, screenshots, path):
     assert_images_loaded(page)
     box.scroll_into_view_if_needed()
     box.screenshot(path=str(screenshots / (path.split("/")[1] + "-step.png")))
+
+
+def test_formulas_far_from_the_view_are_typeset_on_the_way_or_before_printing(visit):
+    # A browser that is never idle: only the view, scrolling and printing typeset math.
+    v = visit()
+    v.page.add_init_script("window.requestIdleCallback = () => 0;")
+    page = v.open("problems/07-staged-gates/answers.html")
+    untypeset = ("() => [...document.querySelectorAll('.arithmatex')]"
+                 ".filter(e => !e.querySelector('.katex') && e.offsetParent !== null)"
+                 ".map(e => e.getBoundingClientRect().top)")
+    waiting = page.evaluate(untypeset)
+    assert waiting, "the answer key is long enough to leave formulas for later"
+    assert min(waiting) > 900, "every formula near the view is typeset at once"
+
+    last = page.locator(".arithmatex").last
+    last.scroll_into_view_if_needed()
+    page.wait_for_function("e => e.querySelector('.katex')", arg=last.element_handle())
+
+    page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+    assert page.evaluate("() => [...document.querySelectorAll('.arithmatex')]"
+                         ".every(e => e.querySelector('.katex'))")
 
 
 def test_without_javascript_every_step_shows(visit):

@@ -16,24 +16,72 @@
   // holding exactly \(...\) or \[...\]; only those are typeset, so a dollar sign or a
   // backslash in code is left alone.  Each is handed to KaTeX directly: scanning the
   // text for delimiters (auto-render) took most of the time on long answer keys.
+  function typesetOne(element) {
+    if (element.querySelector(".katex")) {
+      return;
+    }
+    var text = element.textContent.trim();
+    var display = text.slice(0, 2) === "\\[";
+    if (!display && text.slice(0, 2) !== "\\(") {
+      return;
+    }
+    window.katex.render(text.slice(2, -2), element,
+                        { displayMode: display, throwOnError: false });
+  }
+
+  var whenIdle = window.requestIdleCallback
+    ? function (work) { window.requestIdleCallback(work, { timeout: 50 }); }
+    : function (work) { window.setTimeout(work, 0); };
+
+  // Typesets what the last page view left for later (printing needs every formula).
+  var typesetTheRest = function () {};
+  window.addEventListener("beforeprint", function () { typesetTheRest(); });
+
+  // A long answer key holds hundreds of formulas at about a millisecond each.  Those
+  // within two screen heights of the view are typeset at once; the others as they come
+  // near the view, in slices while the browser is idle, and all before printing.
   function typeset(root) {
     if (!window.katex) {
       return;
     }
-    var formulas = root.querySelectorAll(".arithmatex");
-    for (var i = 0; i < formulas.length; i++) {
-      var element = formulas[i];
-      if (element.querySelector(".katex")) {
-        continue;
-      }
-      var text = element.textContent.trim();
-      var display = text.slice(0, 2) === "\\[";
-      if (!display && text.slice(0, 2) !== "\\(") {
-        continue;
-      }
-      window.katex.render(text.slice(2, -2), element,
-                          { displayMode: display, throwOnError: false });
+    var formulas = Array.prototype.slice.call(root.querySelectorAll(".arithmatex"));
+    if (typeof IntersectionObserver !== "function") {
+      formulas.forEach(typesetOne);
+      return;
     }
+    var reach = 2 * window.innerHeight;
+    // Every position first, then the typesetting: one layout instead of one per formula.
+    var tops = formulas.map(function (f) { return f.getBoundingClientRect().top; });
+    var later = formulas.filter(function (f, i) { return tops[i] < -reach || tops[i] > reach; });
+    formulas.forEach(function (f, i) {
+      if (tops[i] >= -reach && tops[i] <= reach) {
+        typesetOne(f);
+      }
+    });
+    var observer = new IntersectionObserver(function (entries) {
+      entries.forEach(function (entry) {
+        if (entry.isIntersecting) {
+          typesetOne(entry.target);
+          observer.unobserve(entry.target);
+        }
+      });
+    }, { rootMargin: "100% 0px" });
+    later.forEach(function (f) { observer.observe(f); });
+    var next = 0;
+    function rest(until) {
+      while (next < later.length && Date.now() < until) {
+        typesetOne(later[next]);
+        observer.unobserve(later[next]);
+        next++;
+      }
+      if (next < later.length) {
+        whenIdle(function () { rest(Date.now() + 25); });
+      } else {
+        observer.disconnect();
+      }
+    }
+    whenIdle(function () { rest(Date.now() + 25); });
+    typesetTheRest = function () { rest(Infinity); };
   }
 
   // Search results quote the pages' text, math delimiters included: typeset them as
