@@ -21,7 +21,7 @@ from .memory import no_cycle_collection
 __all__ = ["Gate", "Graph", "build_graph", "is_simple"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Gate:
     """A node that computes: its expression and the names flowing into it.
 

@@ -40,7 +40,7 @@ _SCALARS = yaml.constructor.SafeConstructor()
 _NUMBER_TEXT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\Z")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NodeDef:
     """One named node as written: ``u1: x1 + x2``."""
 
