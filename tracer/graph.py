@@ -7,8 +7,8 @@ unreachable nodes, the output) and fixes the orders of the forward and backward 
 from __future__ import annotations
 
 import heapq
-from itertools import chain
 from dataclasses import dataclass
+from itertools import chain
 from typing import Iterable, Optional
 
 import networkx as nx
