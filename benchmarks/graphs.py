@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass
-from typing import Union
+from typing import Callable, Union
 
 Arg = Union[str, float]
 
@@ -299,56 +299,38 @@ def to_yaml(graph: Graph) -> str:
 
 # ----------------------------------------------------------------------------- other engines
 
+def _replay(graph: Graph, leaf: Callable, unary: dict[str, Callable], engine: str):
+    """The graph's forward pass with another engine's values: ``leaf`` makes an input,
+    ``unary`` holds the engine's functions; returns (values by name, output)."""
+    env: dict = {name: leaf(v) for name, v in graph.inputs}
+    for name, op, args in graph.gates:
+        a = env[args[0]]
+        if op in ("add", "sub", "mul"):
+            b = env[args[1]] if isinstance(args[1], str) else args[1]
+            out = a + b if op == "add" else a - b if op == "sub" else a * b
+        elif op == "pow":
+            out = a ** int(args[1])
+        elif op in unary:
+            out = unary[op](a)
+        else:
+            raise ValueError(f"{engine} has no {op}")
+        env[name] = out
+    return env, env[graph.output]
+
+
 def run_micrograd(graph: Graph):
     """Forward in micrograd; returns (values by name, output Value)."""
     from micrograd.engine import Value
 
-    env: dict = {name: Value(v) for name, v in graph.inputs}
-    for name, op, args in graph.gates:
-        a = env[args[0]]
-        if op == "add":
-            out = a + env[args[1]]
-        elif op == "sub":
-            out = a - env[args[1]]
-        elif op == "mul":
-            b = args[1]
-            out = a * (env[b] if isinstance(b, str) else b)
-        elif op == "pow":
-            out = a ** int(args[1])
-        elif op == "relu":
-            out = a.relu()
-        else:
-            raise ValueError(f"micrograd has no {op}")
-        env[name] = out
-    return env, env[graph.output]
+    return _replay(graph, Value, {"relu": Value.relu}, "micrograd")
 
 
 def run_torch(graph: Graph):
     """Forward in PyTorch (float64 0-d tensors); returns (tensors by name, output)."""
     import torch
 
-    env: dict = {name: torch.tensor(v, dtype=torch.float64, requires_grad=True)
-                 for name, v in graph.inputs}
-    for name, op, args in graph.gates:
-        a = env[args[0]]
-        if op == "add":
-            out = a + env[args[1]]
-        elif op == "sub":
-            out = a - env[args[1]]
-        elif op == "mul":
-            b = args[1]
-            out = a * (env[b] if isinstance(b, str) else b)
-        elif op == "pow":
-            out = a ** int(args[1])
-        elif op == "relu":
-            out = torch.relu(a)
-        elif op == "tanh":
-            out = torch.tanh(a)
-        elif op == "sigmoid":
-            out = torch.sigmoid(a)
-        elif op == "exp":
-            out = torch.exp(a)
-        else:
-            raise ValueError(op)
-        env[name] = out
-    return env, env[graph.output]
+    def leaf(v: float):
+        return torch.tensor(v, dtype=torch.float64, requires_grad=True)
+
+    return _replay(graph, leaf, {"relu": torch.relu, "tanh": torch.tanh,
+                                 "sigmoid": torch.sigmoid, "exp": torch.exp}, "PyTorch")

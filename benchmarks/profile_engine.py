@@ -22,8 +22,7 @@ import io
 import pstats
 import sys
 import time
-from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, make_dataclass
 from typing import Any, Callable, Optional
 
 import common
@@ -260,201 +259,27 @@ def exp_forward(problem, graph) -> list[Finding]:
                     "tracer already does this" if then >= 0.95 * now else "")]
 
 
-def exp_locals(problem, graph) -> list[Finding]:
-    import tracer.engine as engine
-    from tracer.engine import forward
-    from tracer.expr import Const, Var, apply, evaluate, fold
-    from tracer.primitives import PRIMITIVES
-
-    local_expr = getattr(engine, "_local_expr", None)
-    simple_tex = getattr(engine, "_simple_local_tex", None)
-    if local_expr is None or simple_tex is None:
-        return [Finding("trace", "local derivatives", None, None, "-",
-                        "skipped: engine._local_expr/_simple_local_tex not found")]
-    values = forward(graph, dict(problem.inputs))
-    edges = []
-    for gate in graph.gates.values():
-        call = gate.expr
-        operands = tuple(a.value if isinstance(a, Const) else values[a.name] for a in call.args)
-        env = dict(zip("ab", operands), out=values[gate.name])
-        for i, arg in enumerate(call.args):
-            if isinstance(arg, Var):
-                edges.append((call, i, gate.name, env))
-    out = []
-
-    # -- local values: fold per edge vs closures compiled once per (op, index)
-    def now_values():
-        return [evaluate(local_expr(c.op, i), env) for c, i, _, env in edges]
-
-    compiled: dict = {}
-
-    def compile_local(op: str, i: int):
-        def leaf(node):
-            if isinstance(node, Const):
-                v = node.value
-                return lambda env: v
-            name = node.name
-            return lambda env: env[name]
-
-        def call(node, kids):
-            prim = PRIMITIVES[node.op]
-            if len(kids) == 1:
-                (k,) = kids
-                return lambda env: apply(prim, (k(env),))
-            k0, k1 = kids
-            return lambda env: apply(prim, (k0(env), k1(env)))
-
-        return fold(local_expr(op, i), leaf, call)
-
-    def then_values():
-        result = []
-        for c, i, _, env in edges:
-            f = compiled.get((c.op, i))
-            if f is None:
-                f = compiled[(c.op, i)] = compile_local(c.op, i)
-            result.append(f(env))
-        return result
-
-    a, now = best(now_values)
-    b, then = best(then_values)
-    out.append(Finding("trace", "local values: evaluate(local expr) per edge -> closures "
-                       "compiled once per (op, operand)", now, then, "yes" if a == b else "NO"))
-
-    # -- local LaTeX: lru_cache per (call, index, out) never hits for distinct gates
-    def now_tex():
-        clear_engine_caches()
-        return [simple_tex(c, i, out) for c, i, out, _ in edges]
-
-    from tracer import expr as expr_mod
-    from tracer.engine import local_formula
-    from tracer.expr import tex_symbol, to_tex
-
-    number_leaf = getattr(expr_mod, "tex_leaf", None) or getattr(expr_mod, "_tex_leaf")
-    templates: dict = {}
-    symbols: dict = {}
-
-    def template(call, i):
-        key = (call.op, i, tuple(("c", a.value) if isinstance(a, Const) else "v"
-                                 for a in call.args))
-        t = templates.get(key)
-        if t is None:
-            holders = tuple(Var(f"\x00{k}\x00") if isinstance(a, Var) else a
-                            for k, a in enumerate(call.args))
-            formula = local_formula(type(call)(call.op, holders), i, "\x00o\x00")
-            t = templates[key] = to_tex(formula, lambda leaf: (leaf.name, 100)
-                                        if isinstance(leaf, Var) else number_leaf(leaf))
-        return t
-
-    def sym(name):
-        s = symbols.get(name)
-        if s is None:
-            s = symbols[name] = tex_symbol(name)
-        return s
-
-    def then_tex():
-        templates.clear()
-        symbols.clear()
-        result = []
-        for c, i, out_name, _ in edges:
-            t = template(c, i)
-            if "\x00" in t:
-                for k, a in enumerate(c.args):
-                    if isinstance(a, Var):
-                        t = t.replace(f"\x00{k}\x00", sym(a.name))
-                t = t.replace("\x00o\x00", sym(out_name))
-            result.append(t)
-        return result
-
-    a, now = best(now_tex)
-    b, then = best(then_tex)
-    diff = sum(x != y for x, y in zip(a, b))
-    out.append(Finding("trace", "local LaTeX: to_tex(local_formula) per edge (cache misses) "
-                       "-> one template per (op, operand, constants) + tex_symbol per name",
-                       now, then, "yes" if not diff else f"NO ({diff} differ)",
-                       f"{len(templates)} templates for {len(edges)} edges"))
-    return out
-
-
-def exp_backward(problem, graph, t) -> list[Finding]:
+def exp_records(t) -> list[Finding]:
+    """What the trace's records cost against the cheapest containers of the same fields."""
     from tracer.engine import BackwardStep
 
     steps = t.backward
-    operands = [s.node for s in steps]
     out = []
-    fan_out = getattr(graph, "fan_out", None)
-    if fan_out is not None:
-        _, now = best(lambda: [fan_out(n) for n in operands])
-        degree = {n: graph.nx.out_degree(n) for n in graph.nx}
-        _, build = best(lambda: {n: d for n, d in graph.nx.out_degree()})
-        _, then = best(lambda: [degree[n] for n in operands])
-        out.append(Finding("trace", "graph.fan_out() (NetworkX out_degree view) per step -> "
-                           "a dict computed once", now, then + build, "yes"))
-
-    def counter():
-        c: Counter = Counter()
-        for n in operands:
-            c[n] += 1
-        return c
-
-    def plain():
-        c: dict = {}
-        for n in operands:
-            c[n] = c.get(n, 0) + 1
-        return c
-
-    a, now = best(counter)
-    b, then = best(plain)
-    out.append(Finding("trace", "Counter += 1 per step -> dict.get", now, then,
-                       "yes" if a == b else "NO"))
-
-    fields = [(s.node, s.source, s.slot, s.upstream, s.local, s.local_tex, s.contribution,
-               s.path, s.kink) for s in steps]
-
-    @dataclass(slots=True)
-    class Step:  # the same fields, not frozen: no object.__setattr__ per field
-        node: str
-        source: str
-        slot: int
-        upstream: float
-        local: float
-        local_tex: str
-        contribution: float
-        path: Optional[int] = None
-        kink: bool = False
-
-    from typing import NamedTuple
-
-    class StepTuple(NamedTuple):
-        node: str
-        source: str
-        slot: int
-        upstream: float
-        local: float
-        local_tex: str
-        contribution: float
-        path: Optional[int] = None
-        kink: bool = False
-
+    # The records are NamedTuples; the prototypes take the same fields, from the records.
+    fields = [tuple(s) for s in steps]
+    Step = make_dataclass("Step", BackwardStep._fields, slots=True)  # not frozen either
     _, now = best(lambda: [BackwardStep(*f) for f in fields])
     _, then = best(lambda: [Step(*f) for f in fields])
-    _, named = best(lambda: [StepTuple(*f) for f in fields])
-    out.append(Finding("trace", f"BackwardStep x {len(fields)}: frozen dataclass -> slots "
-                       f"dataclass (a NamedTuple: {named:.3f} s)", now, then, "yes"))
-    from tracer.engine import NodeTrace
-    node_fields = [(n.name, n.kind, n.value, n.grad, n.expr, n.op, n.operands, n.locals, n.line)
-                   for n in t.nodes]
-    local_fields = [(l.operand, l.slot, l.tex, l.value, l.kink) for n in t.nodes
-                    for l in n.locals]
-    Local = type(t.nodes[-1].locals[0]) if t.nodes[-1].locals else None
-    _, nodes_now = best(lambda: [NodeTrace(*f) for f in node_fields])
-    _, nodes_tuple = best(lambda: [tuple(f) for f in node_fields])
-    out.append(Finding("trace", f"NodeTrace x {len(node_fields)}: frozen dataclass -> tuple "
-                       "(the lower bound of any record)", nodes_now, nodes_tuple, "yes"))
-    if Local is not None:
-        _, locals_now = best(lambda: [Local(*f) for f in local_fields])
-        _, locals_tuple = best(lambda: [tuple(f) for f in local_fields])
-        out.append(Finding("trace", f"Local x {len(local_fields)}: frozen dataclass -> tuple",
-                           locals_now, locals_tuple, "yes"))
+    out.append(Finding("trace", f"BackwardStep x {len(fields)}: NamedTuple -> slots "
+                       "dataclass", now, then, "yes"))
+    from tracer.engine import Local, NodeTrace
+    node_fields = [tuple(n) for n in t.nodes]
+    local_fields = [tuple(l) for n in t.nodes for l in n.locals]
+    for record, rows in ((NodeTrace, node_fields), (Local, local_fields)):
+        _, records_now = best(lambda: [record(*f) for f in rows])
+        _, plain = best(lambda: [tuple(f) for f in rows])
+        out.append(Finding("trace", f"{record.__name__} x {len(rows)}: NamedTuple -> tuple "
+                           "(the lower bound of any record)", records_now, plain, "yes"))
     return out
 
 
@@ -611,8 +436,7 @@ def main(argv=None) -> int:
     for exp in (lambda: exp_cycle(problem, graph, small_problem),
                 lambda: exp_networkx(problem, graph),
                 lambda: exp_forward(problem, graph),
-                lambda: exp_locals(problem, graph),
-                lambda: exp_backward(problem, graph, t),
+                lambda: exp_records(t),
                 lambda: exp_gc(problem, graph),
                 lambda: exp_yaml(text)):
         try:
