@@ -148,6 +148,10 @@ class Trace:
 
 # ----------------------------------------------------------------------------- the passes
 
+# A NamedTuple's own constructor is a Python function around this one, and takes twice as
+# long: the records made per node and per edge are made with it directly.
+_new = tuple.__new__
+
 #: Central differences are computed when len(wrt) x number of gates is at most this.
 MAX_CHECK_WORK = 200_000
 
@@ -198,8 +202,8 @@ def _nodes(graph: Graph, values: dict[str, float], grads: dict[str, float],
                                    line=problem.line(f"inputs.{name}")))
         else:
             op = gate.expr.op if gate.simple else None  # type: ignore[union-attr]
-            nodes.append(NodeTrace(name, "gate", values[name], grads[name], gate.expr, op,
-                                   gate.operands, locals_[name], gate.line))
+            nodes.append(_new(NodeTrace, (name, "gate", values[name], grads[name], gate.expr,
+                                          op, gate.operands, locals_[name], gate.line)))
     return nodes
 
 
@@ -255,8 +259,8 @@ def backward(graph: Graph, locals_: dict[str, tuple[Local, ...]]
                 got[0].append(name)
                 got[1].append(contribution)
                 path = len(got[0])
-            steps.append(BackwardStep(operand, name, slot, upstream, local, tex, contribution,
-                                      path, kink))
+            steps.append(_new(BackwardStep, (operand, name, slot, upstream, local, tex,
+                                             contribution, path, kink)))
             grads[operand] += contribution
     if not all(map(math.isfinite, grads.values())):
         name = next(name for name, grad in grads.items() if not math.isfinite(grad))
@@ -374,12 +378,12 @@ def _simple_locals(gate: Gate, values: dict[str, float], symbols: dict[str, str]
     operands.append(values[gate.name])
     env = tuple(operands)   # (a, b, out), as the table's local derivatives are written
     # The formulas' fields are {0}, {1} (the distinct names) and {2} (the gate).
-    symbols_ = [symbols[name] for name in names]
-    if len(symbols_) == 1:
-        symbols_.append("")
-    symbols_.append(symbols[gate.name])
-    return tuple([Local(names[k], slot, template.format(*symbols_), function(env), kink)
-                  for slot, (k, function, template) in enumerate(plan.slots)])
+    if len(names) == 1:
+        symbols_ = (symbols[names[0]], "", symbols[gate.name])
+    else:
+        symbols_ = (symbols[names[0]], symbols[names[1]], symbols[gate.name])
+    return tuple([_new(Local, (names[k], slot, template.format(*symbols_), function(env), kink))
+                  for slot, k, function, template in plan.slots])
 
 
 @dataclass(frozen=True)
@@ -387,7 +391,7 @@ class _LocalPlan:
     """How to get a simple gate's locals, the same for every gate of one shape."""
 
     kink: Optional[Callable[..., bool]]
-    slots: tuple[tuple[int, Callable, str], ...]   # (which name, value function, LaTeX format)
+    slots: tuple[tuple[int, int, Callable, str], ...]  # (slot, which name, value, LaTeX format)
 
 
 def _shape(call: Call) -> tuple[list[str], tuple]:
@@ -417,8 +421,9 @@ def _names_only_plan(op: str, twice: bool) -> _LocalPlan:
 
 @lru_cache(maxsize=None)
 def _local_plan(op: str, shape: tuple) -> _LocalPlan:
-    slots = tuple((v, _local_function(op, i), _local_tex_shape(op, i, shape))
-                  for i, (kind, v) in enumerate(shape) if kind == "name")
+    slots = tuple((slot, v, _local_function(op, i), _local_tex_shape(op, i, shape))
+                  for slot, (i, v) in enumerate((i, v) for i, (kind, v) in enumerate(shape)
+                                                if kind == "name"))
     return _LocalPlan(PRIMITIVES[op].kink, slots)
 
 

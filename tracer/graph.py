@@ -1,13 +1,17 @@
 """Stage 2: :class:`~tracer.load.Problem` -> :class:`Graph`.
 
-Builds the computational graph as a NetworkX multigraph (one keyed edge per use of a
-value, so ``a + a`` has two edges from ``a``), checks it (undefined names, cycles,
-unreachable nodes, the output) and fixes the orders of the forward and backward passes.
+Checks the computational graph (undefined names, cycles, unreachable nodes, the output)
+and fixes the orders of the forward and backward passes.  The graph is a NetworkX
+multigraph (one keyed edge per use of a value, so ``a + a`` has two edges from ``a``),
+made when something first asks for it: the common case, gates defined after what they
+use and one output, needs no graph search, and making the multigraph would be half the
+time of this stage on a large graph.
 """
 from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import chain
 from typing import Iterable, Optional
 
@@ -43,13 +47,18 @@ class Graph:
     """A checked computational graph and the orders of its two passes."""
 
     problem: Problem
-    nx: nx.MultiDiGraph
     inputs: tuple[str, ...]
     gates: dict[str, Gate]
     forward_order: tuple[str, ...]
     backward_order: tuple[str, ...]
     output: str
     wrt: tuple[str, ...]
+
+    @cached_property
+    def nx(self) -> nx.MultiDiGraph:
+        """The graph as a NetworkX multigraph: nodes with ``kind`` "input" or "gate", and
+        an edge keyed by slot for each use of a value."""
+        return _multigraph(self.inputs, self.gates)
 
     def fan_out(self, name: str) -> int:
         """How many edges leave ``name``: how many contributions its gradient sums."""
@@ -108,19 +117,13 @@ def _build_graph(problem: Problem) -> Graph:
     if errors:
         raise TracerError(_unique(errors))
 
-    g = nx.MultiDiGraph()
-    g.add_nodes_from(inputs, kind="input")
-    g.add_nodes_from(gates, kind="gate")
-    for gate in gates.values():  # add_edge: add_edges_from goes through slow views
-        for slot, operand in enumerate(gate.operands):
-            g.add_edge(operand, gate.name, key=slot)
     order = {name: i for i, name in enumerate(list(inputs) + list(gates))}
-    forward = _forward_order(problem, g, inputs, gates, order)
+    forward = _forward_order(problem, inputs, gates, order)
 
     used = set(chain.from_iterable(gate.operands for gate in gates.values()))
-    output = _output(problem, g, gates, used, error)
+    output = _output(problem, input_set, gates, used, error)
     if output is not None:
-        for name in _not_leading_to(g, order, used, output):
+        for name in _not_leading_to(inputs, gates, order, used, output):
             if name in gates:
                 error(f"the node '{name}' does not lead to the output '{output}': remove it, "
                       "use it, or choose it as output", gates[name].line)
@@ -136,12 +139,22 @@ def _build_graph(problem: Problem) -> Graph:
     if errors:
         raise TracerError(errors)
 
-    backward = _backward_order(gates, order, output)  # type: ignore[arg-type]
-    return Graph(problem, g, inputs, gates, forward, backward, output, wrt)  # type: ignore
+    backward = _backward_order(gates)
+    return Graph(problem, inputs, gates, forward, backward, output, wrt)  # type: ignore
 
 
-def _forward_order(problem: Problem, g: nx.MultiDiGraph, inputs: tuple[str, ...],
-                   gates: dict[str, Gate], order: dict[str, int]) -> tuple[str, ...]:
+def _multigraph(inputs: tuple[str, ...], gates: dict[str, Gate]) -> nx.MultiDiGraph:
+    g = nx.MultiDiGraph()
+    g.add_nodes_from(inputs, kind="input")
+    g.add_nodes_from(gates, kind="gate")
+    for gate in gates.values():  # add_edge: add_edges_from goes through slow views
+        for slot, operand in enumerate(gate.operands):
+            g.add_edge(operand, gate.name, key=slot)
+    return g
+
+
+def _forward_order(problem: Problem, inputs: tuple[str, ...], gates: dict[str, Gate],
+                   order: dict[str, int]) -> tuple[str, ...]:
     """Topological order, the earliest defined first; a cycle is an error naming its nodes."""
     defined = set(inputs)
     for gate in gates.values():
@@ -152,6 +165,7 @@ def _forward_order(problem: Problem, g: nx.MultiDiGraph, inputs: tuple[str, ...]
         # Every gate uses only what is defined before it: the lexicographic topological
         # order is then the order of definition, and there is no cycle.
         return tuple(inputs) + tuple(gates)
+    g = _multigraph(inputs, gates)
     try:
         return tuple(nx.lexicographical_topological_sort(g, key=order.__getitem__))
     except nx.NetworkXUnfeasible:
@@ -161,32 +175,32 @@ def _forward_order(problem: Problem, g: nx.MultiDiGraph, inputs: tuple[str, ...]
                                       "cannot depend on itself", gates[cycle[0]].line)]) from None
 
 
-def _backward_order(gates: dict[str, Gate], order: dict[str, int], output: str
-                    ) -> tuple[str, ...]:
+def _backward_order(gates: dict[str, Gate]) -> tuple[str, ...]:
     """The gates in reverse topological order: a gate is taken once every gate it feeds is
     done, the earliest defined first; this follows one path down before the next, as the
     worked examples do.
 
     This is ``nx.lexicographical_topological_sort(g.reverse(), key=order)`` restricted to
-    the gates (a test checks they agree); written out because going through NetworkX's
-    reverse view costs ten times as long on large graphs.
+    the gates (a test checks they agree); written out over the gates' indices because
+    NetworkX's reverse view and heap of (key, name) pairs cost ten times as long on large
+    graphs.
     """
-    waiting = dict.fromkeys(gates, 0)          # consumers not yet done, per gate
-    for gate in gates.values():
-        for operand in gate.operands:
-            if operand in waiting:
-                waiting[operand] += 1
-    ready = [(order[name], name) for name, count in waiting.items() if count == 0]
-    heapq.heapify(ready)
+    names = list(gates)
+    index = {name: i for i, name in enumerate(names)}
+    feeds = [[index[o] for o in gate.operands if o in index] for gate in gates.values()]
+    waiting = [0] * len(names)                 # consumers not yet done, per gate
+    for operands in feeds:
+        for k in operands:
+            waiting[k] += 1
+    ready = [i for i, count in enumerate(waiting) if count == 0]   # sorted: a heap
     result = []
     while ready:
-        _, name = heapq.heappop(ready)
-        result.append(name)
-        for operand in gates[name].operands:
-            if operand in waiting:
-                waiting[operand] -= 1
-                if waiting[operand] == 0:
-                    heapq.heappush(ready, (order[operand], operand))
+        i = heapq.heappop(ready)
+        result.append(names[i])
+        for k in feeds[i]:
+            waiting[k] -= 1
+            if not waiting[k]:
+                heapq.heappush(ready, k)
     return tuple(result)
 
 
@@ -194,26 +208,26 @@ def _unique(errors: list[Diagnostic]) -> list[Diagnostic]:
     return list(dict.fromkeys(errors))
 
 
-def _not_leading_to(g: nx.MultiDiGraph, names: Iterable[str], used: set[str], output: str
-                    ) -> list[str]:
+def _not_leading_to(inputs: tuple[str, ...], gates: dict[str, Gate], names: Iterable[str],
+                    used: set[str], output: str) -> list[str]:
     """The inputs and nodes from which no path leads to ``output``, in ``names``' order."""
     # Without cycles every node leads to some sink (a name nothing uses): when the output is
     # the only sink, everything leads to it and there is nothing to search.
     sinks = [name for name in names if name not in used]
     if sinks == [output]:
         return []
-    reach = nx.ancestors(g, output) | {output}
+    reach = nx.ancestors(_multigraph(inputs, gates), output) | {output}
     return [name for name in names if name not in reach]
 
 
-def _output(problem: Problem, g: nx.MultiDiGraph, gates: dict, used: set[str], error
+def _output(problem: Problem, inputs: set[str], gates: dict, used: set[str], error
             ) -> Optional[str]:
     if problem.output is not None:
         name = problem.output
         if name in gates:
             return name
         line = problem.line("output")
-        if g.has_node(name):
+        if name in inputs:
             error(f"output: '{name}' is an input; the output must be a node", line)
         else:
             error(f"output: there is no node '{name}'{did_you_mean(name, gates)}", line)
