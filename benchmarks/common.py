@@ -5,13 +5,11 @@ import gc
 import json
 import os
 import resource
-import signal
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional, Sequence
+from typing import Any, Callable, Sequence
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -54,29 +52,6 @@ def clear_engine_caches() -> None:
 def maxrss_mb() -> float:
     """Peak resident memory of this process so far, in MB (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-class OverBudget(Exception):
-    """A stage ran past its time budget."""
-
-
-@contextmanager
-def budget(seconds: Optional[float]) -> Iterator[None]:
-    """Raise :class:`OverBudget` in the main thread after ``seconds`` (None: no budget)."""
-    if not seconds:
-        yield
-        return
-
-    def alarm(signum, frame):
-        raise OverBudget()
-
-    old = signal.signal(signal.SIGALRM, alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
 
 
 def run_worker(script: Path, args: Sequence[str], timeout: float = 3600) -> dict:

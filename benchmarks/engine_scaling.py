@@ -9,13 +9,14 @@ slows Python down, so its run is not timed).  Stages:
 * problem: the benchmark's own graph generator and a tracer Problem built directly from
   parsed expressions (no YAML: a file of a million nodes is far past the 1 MiB cap of a
   problem file, see the YAML table);
-* graph: ``tracer.graph.build_graph`` as it is, within a time budget;
-* graph*: the same with the cycle check (``nx.find_cycle``, whose cost grows with sources x
-  reachable edges on an acyclic graph) replaced by ``nx.is_directed_acyclic_graph`` first,
-  which is linear; used for the later stages when the real one runs past its budget;
+* graph: ``tracer.graph.build_graph``;
 * forward: ``tracer.engine.forward``;
 * trace: ``tracer.engine.trace(graph, symbolic_forms=False, check=False)``: forward,
-  backward and the full step log; backward+log is trace minus forward.
+  backward and the full step log; backward+log is trace minus forward;
+* walk (a control, not tracer): one pass over the same graph in backward order that reads
+  a float from a dict and adds it into another for every edge, and records nothing.  Its
+  cost per node grows with the size as tracer's does: that growth is what a pass over
+  dicts of this size costs in CPython (caches, memory), not extra work per node.
 
 The YAML table times ``tracer.load.load_text`` (YAML text -> Problem) where a file is of a
 reasonable size.  Nothing here asserts a timing: the figures are printed, with the targets.
@@ -27,11 +28,10 @@ import gc
 import sys
 import tempfile
 import tracemalloc
-from contextlib import contextmanager
 from pathlib import Path
 
 import common
-from common import OverBudget, budget, emit, maxrss_mb, run_worker, size_label, table, timed
+from common import emit, maxrss_mb, run_worker, size_label, table, timed
 
 SCRIPT = Path(__file__).resolve()
 MB = 1024 * 1024
@@ -44,26 +44,18 @@ def _repeat(n: int) -> int:
     return 5 if n <= 10_000 else (2 if n <= 100_000 else 1)
 
 
-@contextmanager
-def linear_cycle_check():
-    """build_graph with its cycle search run only when the graph is known to have a cycle."""
-    import networkx as nx
-    import tracer.graph as tg
-
-    original = getattr(tg, "_cycle", None)
-    if original is None:  # the engine changed: nothing to swap
-        yield
-        return
-    tg._cycle = lambda g: [] if nx.is_directed_acyclic_graph(g) else original(g)
-    try:
-        yield
-    finally:
-        tg._cycle = original
-
-
 # ----------------------------------------------------------------------------- workers
 
-def work_time(shape: str, n: int, graph_budget: float) -> dict:
+def walk(graph) -> None:
+    """The control: every edge read and added once, in backward order, nothing recorded."""
+    grads = dict.fromkeys(graph.forward_order, 0.0)
+    for name in graph.backward_order:
+        upstream = grads[name]
+        for operand in graph.gates[name].operands:
+            grads[operand] += upstream
+
+
+def work_time(shape: str, n: int) -> dict:
     import graphs
     from tracer.engine import forward, trace
     from tracer.graph import build_graph
@@ -74,20 +66,13 @@ def work_time(shape: str, n: int, graph_budget: float) -> dict:
     problem, w2, c2 = timed(lambda: graphs.to_problem(g))
     res.update(nodes=g.size, edges=g.edges, depth=g.depth, problem=[w + w2, c + c2],
                rss_problem=maxrss_mb())
-    graph = None
     gc.collect()
     try:
-        with budget(graph_budget):
-            graph, w, c = timed(lambda: build_graph(problem), 1 if n > 10_000 else repeat)
-        res["graph"] = [w, c]
-    except OverBudget:
-        res["graph"] = None
-    except RecursionError:
-        res["graph"], res["error"] = None, "RecursionError in build_graph"
-    del graph  # one graph alive at a time, as in a real run: graph* is the same graph
-    with linear_cycle_check():
         graph, w, c = timed(lambda: build_graph(problem), repeat)
-    res["graph_linear"] = [w, c]
+    except RecursionError:
+        res["error"] = "RecursionError in build_graph"
+        return res
+    res["graph"] = [w, c]
     res["rss_graph"] = maxrss_mb()
     values, w, c = timed(lambda: forward(graph, dict(problem.inputs)), repeat)
     res["forward"] = [w, c]
@@ -101,10 +86,13 @@ def work_time(shape: str, n: int, graph_budget: float) -> dict:
     res["sums"] = len(t.sums)
     grads = [abs(v) for v in t.gradients.values()]
     res["grad_max"] = max(grads)
+    del t
+    _, w, c = timed(lambda: walk(graph), repeat)
+    res["walk"] = [w, c]
     return res
 
 
-def work_memory(shape: str, n: int, linear: bool) -> dict:
+def work_memory(shape: str, n: int) -> dict:
     import graphs
     from tracer.engine import forward, trace
     from tracer.graph import build_graph
@@ -121,11 +109,7 @@ def work_memory(shape: str, n: int, linear: bool) -> dict:
 
     res: dict = {}
     problem, res["problem"] = stage(lambda: graphs.to_problem(graphs.make(shape, n)))
-    if linear:
-        with linear_cycle_check():
-            graph, res["graph"] = stage(lambda: build_graph(problem))
-    else:
-        graph, res["graph"] = stage(lambda: build_graph(problem))
+    graph, res["graph"] = stage(lambda: build_graph(problem))
     values, res["forward"] = stage(lambda: forward(graph, dict(problem.inputs)))
     del values
     t, res["trace"] = stage(lambda: trace(graph, symbolic_forms=False, check=False))
@@ -169,13 +153,7 @@ def _us(pair, n):
     return None if pair is None else pair[CPU] / n * 1e6
 
 
-def default_budget(n: int, quick: bool = False) -> float:
-    """Seconds build_graph may take: 200 us a node, at least 30 s (5 s in quick mode)."""
-    return max(5.0 if quick else 30.0, 2e-4 * n)
-
-
-def run(sizes: list[int], shapes: list[str], yaml_sizes: list[int],
-        graph_budget: "float | None" = None, memory: bool = True, quick: bool = False,
+def run(sizes: list[int], shapes: list[str], yaml_sizes: list[int], memory: bool = True,
         memory_max: int = 100_000) -> list[dict]:
     """Run every worker, print the tables; returns the raw results."""
     print(common.machine_line())
@@ -186,29 +164,26 @@ def run(sizes: list[int], shapes: list[str], yaml_sizes: list[int],
     for shape in shapes:
         rows, mem_rows, per_node = [], [], []
         for n in sizes:
-            limit = graph_budget or default_budget(n, quick)
-            r = run_worker(SCRIPT, ["time", shape, str(n), str(limit)])
+            r = run_worker(SCRIPT, ["time", shape, str(n)])
             r.setdefault("shape", shape)
             r.setdefault("n", n)
             if memory and "error" not in r and n <= memory_max:
-                m = run_worker(SCRIPT, ["memory", shape, str(n),
-                                        "linear" if r.get("graph") is None else "as-is"])
+                m = run_worker(SCRIPT, ["memory", shape, str(n)])
                 r["memory"] = m
             results.append(r)
             label = size_label(n)
             if "error" in r and "trace" not in r:
-                rows.append([label] + ["-"] * 10 + [r["error"]])
+                rows.append([label] + ["-"] * 8 + [r["error"]])
                 continue
             nodes = r["nodes"]
-            graph = _s(r["graph"]) if r["graph"] is not None else f"> {limit:.0f} s"
             fwd_bwd = r["trace"][CPU]
-            rows.append([label, nodes, r["steps"], r["depth"], graph, _s(r["graph_linear"]),
+            rows.append([label, nodes, r["steps"], r["depth"], _s(r["graph"]),
                          _s(r["forward"]), _s(r["trace"]), r["trace"][CPU] - r["forward"][CPU],
                          r["rss_trace"], r.get("error", "")])
-            per_node.append([label, _us(r["graph"], nodes) if r["graph"] else None,
-                             _us(r["graph_linear"], nodes), _us(r["forward"], nodes),
+            per_node.append([label, _us(r["graph"], nodes), _us(r["forward"], nodes),
                              (r["trace"][CPU] - r["forward"][CPU]) / nodes * 1e6,
-                             fwd_bwd / nodes * 1e6, fwd_bwd / r["steps"] * 1e6])
+                             fwd_bwd / nodes * 1e6, fwd_bwd / r["steps"] * 1e6,
+                             _us(r["walk"], nodes)])
             m = r.get("memory", {})
             if m and "error" not in m:
                 mem_rows.append([label, m["problem"][1], m["graph"][0], m["graph"][1],
@@ -216,12 +191,18 @@ def run(sizes: list[int], shapes: list[str], yaml_sizes: list[int],
                                  m["trace"][1] * MB / nodes / 1024])
             elif m:
                 mem_rows.append([label] + ["-"] * 7 + [m["error"]])
-        print(table(["size", "nodes", "steps", "depth", "graph s", "graph* s", "forward s",
+        print(table(["size", "nodes", "steps", "depth", "graph s", "forward s",
                      "trace s", "bwd+log s", "peak RSS MB", "note"], rows,
                     f"== {shape}: time per stage (trace = forward + backward + step log) =="))
         print()
-        print(table(["size", "graph", "graph*", "forward", "bwd+log", "trace", "trace/step"],
+        print(table(["size", "graph", "forward", "bwd+log", "trace", "trace/step",
+                     "walk (control)"],
                     per_node, f"== {shape}: microseconds per node (flat = linear scaling) =="))
+        if len(per_node) > 1:
+            first, last = per_node[0], per_node[-1]
+            print(f"from {first[0]} to {last[0]} the cost per node of the trace grew "
+                  f"{last[4] / first[4]:.1f}x, and of the control walk, which does a fixed "
+                  f"amount of work per edge, {last[6] / first[6]:.1f}x")
         print()
         if mem_rows:
             print(table(["size", "problem MB", "graph peak", "graph kept", "forward peak",
@@ -279,9 +260,9 @@ def main(argv=None) -> int:
     if argv and argv[0] == "--worker":
         kind, *rest = argv[1:]
         if kind == "time":
-            emit(work_time(rest[0], int(rest[1]), float(rest[2])))
+            emit(work_time(rest[0], int(rest[1])))
         elif kind == "memory":
-            emit(work_memory(rest[0], int(rest[1]), rest[2] == "linear"))
+            emit(work_memory(rest[0], int(rest[1])))
         else:
             emit(work_yaml(int(rest[0])))
         return 0
@@ -290,9 +271,6 @@ def main(argv=None) -> int:
     p.add_argument("--sizes", help="comma-separated sizes, e.g. 1k,10k,100k,1M")
     p.add_argument("--shapes", default="dag,chain")
     p.add_argument("--yaml-sizes", help="sizes for the YAML table (default 1k,10k,100k)")
-    p.add_argument("--graph-budget", type=float,
-                   help="seconds build_graph may take before graph* stands in (default: "
-                   "200 us a node, at least 30 s; quick: at least 5 s)")
     p.add_argument("--no-memory", action="store_true", help="skip the tracemalloc runs")
     p.add_argument("--memory-max", default="100k", help="largest size measured with "
                    "tracemalloc (default 100k: at 1M it needs about 6 GB and half an hour; "
@@ -301,8 +279,8 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     sizes = common.parse_sizes(args.sizes or ("1k,10k" if args.quick else "1k,10k,100k,1M"))
     yaml_sizes = common.parse_sizes(args.yaml_sizes or ("1k" if args.quick else "1k,10k,100k"))
-    results = run(sizes, args.shapes.split(","), yaml_sizes, args.graph_budget,
-                  not args.no_memory, args.quick, common.parse_sizes(args.memory_max)[0])
+    results = run(sizes, args.shapes.split(","), yaml_sizes, not args.no_memory,
+                  common.parse_sizes(args.memory_max)[0])
     if args.json:
         import json
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import cProfile
 import gc
-import heapq
 import io
 import pstats
 import sys
@@ -26,7 +25,7 @@ from dataclasses import dataclass, make_dataclass
 from typing import Any, Callable, Optional
 
 import common
-from common import size_label, table
+from common import table
 
 MB = 1024 * 1024
 
@@ -89,7 +88,7 @@ def trace_breakdown(problem, graph, trace_s: float) -> None:
         name: locals_fn(graph, gate, values, symbols) for name, gate in graph.gates.items()})[1])
     (steps, _, grads), b = best(lambda: engine.backward(graph, locals_))
     _, r = best(lambda: nodes_fn(graph, values, grads, locals_))
-    n = len(graph.nx)
+    n = len(graph.forward_order)
     rest = trace_s - f - y - l - b - r
     rows = [["forward (values)", f], ["LaTeX symbols of the names", y],
             ["locals: value + LaTeX of every edge's local derivative", l],
@@ -115,122 +114,6 @@ class Finding:
         if self.now is None or self.then is None:
             return None
         return self.now - self.then
-
-
-def exp_cycle(problem, graph, small_problem) -> list[Finding]:
-    import networkx as nx
-
-    import tracer.graph as tg
-
-    def raw_find_cycle(g):
-        try:
-            return nx.find_cycle(g)
-        except nx.NetworkXNoCycle:
-            return []
-
-    out = []
-    # nx.find_cycle on an acyclic graph restarts its edge DFS from every node not yet
-    # explored and re-walks everything reachable: sources x reachable edges.
-    small = build_graph_linear(small_problem)
-    n_small = len(small.nx)
-    _, raw_small = best(lambda: raw_find_cycle(small.nx), 1)
-    _, dag_small = best(lambda: nx.is_directed_acyclic_graph(small.nx))
-    out.append(Finding("graph", f"cycle check at {size_label(n_small)}: nx.find_cycle alone "
-                       "-> nx.is_directed_acyclic_graph first", raw_small, dag_small,
-                       "yes (no cycle)"))
-    cycle = getattr(tg, "_cycle", None)
-    if cycle is not None:
-        _, now = best(lambda: cycle(graph.nx), 1)
-        _, dag_big = best(lambda: nx.is_directed_acyclic_graph(graph.nx))
-        guarded = now < 10 * dag_big + 0.05
-        out.append(Finding("graph", f"  tracer.graph._cycle at {size_label(len(graph.nx))} "
-                           "(now) vs the linear check", now, dag_big, "yes",
-                           "already linear: the check comes first" if guarded else
-                           "still quadratic"))
-    inputs = tuple(n for n, _ in problem.inputs)
-    names = [d.name for d in problem.nodes]
-    _, tuple_in = best(lambda: [n in inputs for n in names])
-    as_set = set(inputs)
-    _, set_in = best(lambda: [n in as_set for n in names])
-    out.append(Finding("graph", f"'d.name in inputs' on a tuple of {len(inputs)} inputs, per "
-                       "gate -> a set", tuple_in, set_in, "yes"))
-    return out
-
-
-def build_graph_linear(problem):
-    from engine_scaling import linear_cycle_check
-    from tracer.graph import build_graph
-
-    with linear_cycle_check():
-        return build_graph(problem)
-
-
-def exp_networkx(problem, graph) -> list[Finding]:
-    """NetworkX graph, checks and orders vs plain dicts and a heap (Kahn's algorithm)."""
-    import networkx as nx
-
-    gates = graph.gates
-    inputs = graph.inputs
-
-    def with_networkx():
-        g = nx.MultiDiGraph()
-        g.add_nodes_from(inputs, kind="input")
-        g.add_nodes_from(gates, kind="gate")
-        for gate in gates.values():
-            for slot, operand in enumerate(gate.operands):
-                g.add_edge(operand, gate.name, key=slot)
-        order = {name: i for i, name in enumerate(list(inputs) + list(gates))}
-        nx.is_directed_acyclic_graph(g)
-        reach = nx.ancestors(g, graph.output)
-        fwd = tuple(nx.lexicographical_topological_sort(g, key=order.__getitem__))
-        bwd = tuple(n for n in nx.lexicographical_topological_sort(
-            g.reverse(copy=False), key=order.__getitem__) if n in gates)
-        return fwd, bwd, len(reach)
-
-    def with_dicts():
-        names = list(inputs) + list(gates)
-        order = {name: i for i, name in enumerate(names)}
-        succ: dict[str, list[str]] = {n: [] for n in names}
-        indeg = dict.fromkeys(names, 0)
-        outdeg = dict.fromkeys(names, 0)
-        for gate in gates.values():
-            for operand in gate.operands:
-                succ[operand].append(gate.name)
-                indeg[gate.name] += 1
-                outdeg[operand] += 1
-
-        def kahn(deg, nxt):
-            deg = dict(deg)
-            heap = [(order[n], n) for n in names if deg[n] == 0]
-            heapq.heapify(heap)
-            result = []
-            while heap:
-                _, n = heapq.heappop(heap)
-                result.append(n)
-                for m in nxt(n):
-                    deg[m] -= 1
-                    if deg[m] == 0:
-                        heapq.heappush(heap, (order[m], m))
-            return result
-
-        fwd = kahn(indeg, succ.__getitem__)   # a cycle would leave nodes out: len check
-        acyclic = len(fwd) == len(names)
-        preds = {name: gate.operands for name, gate in gates.items()}
-        bwd = [n for n in kahn(outdeg, lambda n: preds.get(n, ())) if n in gates]
-        seen, stack = {graph.output}, [graph.output]
-        while stack:
-            for m in preds.get(stack.pop(), ()):
-                if m not in seen:
-                    seen.add(m)
-                    stack.append(m)
-        return tuple(fwd), tuple(bwd), len(seen) - 1, acyclic
-
-    (f1, b1, r1), now = best(with_networkx)
-    (f2, b2, r2, acyclic), then = best(with_dicts)
-    same = "yes" if (f1, b1, r1) == (f2, b2, r2) == (graph.forward_order, graph.backward_order,
-                                                     r1) and acyclic else "NO"
-    return [Finding("graph", "MultiDiGraph + DAG check + ancestors + 2 lexicographic sorts -> "
-                    "dicts + heapq (Kahn)", now, then, same)]
 
 
 def exp_forward(problem, graph) -> list[Finding]:
@@ -265,10 +148,12 @@ def exp_records(t) -> list[Finding]:
 
     steps = t.backward
     out = []
-    # The records are NamedTuples; the prototypes take the same fields, from the records.
+    # The records are NamedTuples made with tuple.__new__, as the engine makes them; the
+    # prototypes take the same fields, from the records.
+    new = tuple.__new__
     fields = [tuple(s) for s in steps]
     Step = make_dataclass("Step", BackwardStep._fields, slots=True)  # not frozen either
-    _, now = best(lambda: [BackwardStep(*f) for f in fields])
+    _, now = best(lambda: [new(BackwardStep, f) for f in fields])
     _, then = best(lambda: [Step(*f) for f in fields])
     out.append(Finding("trace", f"BackwardStep x {len(fields)}: NamedTuple -> slots "
                        "dataclass", now, then, "yes"))
@@ -276,8 +161,8 @@ def exp_records(t) -> list[Finding]:
     node_fields = [tuple(n) for n in t.nodes]
     local_fields = [tuple(l) for n in t.nodes for l in n.locals]
     for record, rows in ((NodeTrace, node_fields), (Local, local_fields)):
-        _, records_now = best(lambda: [record(*f) for f in rows])
-        _, plain = best(lambda: [tuple(f) for f in rows])
+        _, records_now = best(lambda: [new(record, f) for f in rows])
+        _, plain = best(lambda: [(*f,) for f in rows])   # tuple(f) would return f itself
         out.append(Finding("trace", f"{record.__name__} x {len(rows)}: NamedTuple -> tuple "
                            "(the lower bound of any record)", records_now, plain, "yes"))
     return out
@@ -373,16 +258,14 @@ def main(argv=None) -> int:
     p.add_argument("--size", default="100k", help="nodes (default 100k)")
     p.add_argument("--shape", default="dag", choices=["dag", "chain"])
     p.add_argument("--top", type=int, default=12, help="functions shown per stage")
-    p.add_argument("--small", default="10k",
-                   help="size at which the quadratic cycle search is timed (default 10k)")
     p.add_argument("--pyinstrument", action="store_true",
                    help="also print a pyinstrument call tree of trace")
     args = p.parse_args(argv)
     n = common.parse_sizes(args.size)[0]
-    small_n = min(n, common.parse_sizes(args.small)[0])
 
     import graphs
     from tracer.engine import forward, trace
+    from tracer.graph import build_graph
     from tracer.load import load_text
 
     print(common.machine_line())
@@ -395,9 +278,7 @@ def main(argv=None) -> int:
     print("== part 1: cProfile, top functions by own time ==\n")
     profile_stage("load: load_text (YAML -> Problem)", lambda: load_text(text, "bench.yaml"),
                   args.top)
-    graph = profile_stage("graph: build_graph, cycle check made linear (the real one is "
-                          "quadratic here, see part 2)", lambda: build_graph_linear(problem),
-                          args.top)
+    graph = profile_stage("graph: build_graph", lambda: build_graph(problem), args.top)
     profile_stage("forward", lambda: forward(graph, dict(problem.inputs)), args.top)
     clear_engine_caches()
     t = profile_stage("trace (symbolic_forms=False, check=False)",
@@ -421,21 +302,17 @@ def main(argv=None) -> int:
     clear_engine_caches()
     _, trace_s = best(lambda: (clear_engine_caches(),
                                trace(graph, symbolic_forms=False, check=False)))
-    _, graph_s = best(lambda: build_graph_linear(problem))
+    _, graph_s = best(lambda: build_graph(problem))
     _, forward_s = best(lambda: forward(graph, dict(problem.inputs)))
     from tracer.load import load_text as lt
     _, load_s = best(lambda: lt(text, "bench.yaml"), 1)
     stage_s = {"load": load_s, "graph": graph_s, "forward": forward_s, "trace": trace_s}
-    print(f"stage times without profiler: load {load_s:.2f} s, graph* {graph_s:.2f} s, "
+    print(f"stage times without profiler: load {load_s:.2f} s, graph {graph_s:.2f} s, "
           f"forward {forward_s:.2f} s, trace {trace_s:.2f} s (cold caches)\n")
 
     trace_breakdown(problem, graph, trace_s)
-    small_problem = problem if small_n == n else graphs.to_problem(graphs.make(args.shape,
-                                                                               small_n))
     findings: list[Finding] = []
-    for exp in (lambda: exp_cycle(problem, graph, small_problem),
-                lambda: exp_networkx(problem, graph),
-                lambda: exp_forward(problem, graph),
+    for exp in (lambda: exp_forward(problem, graph),
                 lambda: exp_records(t),
                 lambda: exp_gc(problem, graph),
                 lambda: exp_yaml(text)):
