@@ -13,7 +13,7 @@ import heapq
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import chain
-from typing import Iterable, Optional
+from typing import Iterable, NamedTuple, Optional
 
 import networkx as nx
 
@@ -25,14 +25,14 @@ from .memory import no_cycle_collection
 __all__ = ["Gate", "Graph", "build_graph", "is_simple"]
 
 
-@dataclass(frozen=True, slots=True)
-class Gate:
+class Gate(NamedTuple):
     """A node that computes: its expression and the names flowing into it.
 
     ``operands`` lists one entry per edge, in slot order.  A *simple* gate (one primitive
     applied to names and numbers, as ``x * x``) has an edge per operand it uses, repeats
     included; a gate of several operations has one edge per distinct name, its local
-    derivative taken symbolically.
+    derivative taken symbolically.  A NamedTuple, as the engine's per-node records are:
+    immutable and typed, and made several times faster than a frozen dataclass.
     """
 
     name: str
@@ -67,7 +67,12 @@ class Graph:
 
 def is_simple(expr: Expr) -> bool:
     """One primitive applied directly to names and numbers."""
-    return isinstance(expr, Call) and all(not isinstance(a, Call) for a in expr.args)
+    if not isinstance(expr, Call):
+        return False
+    for arg in expr.args:  # a loop, not all(...): this runs once per gate
+        if isinstance(arg, Call):
+            return False
+    return True
 
 
 def build_graph(problem: Problem) -> Graph:
