@@ -361,27 +361,32 @@ def _simple_locals(gate: Gate, values: dict[str, float], symbols: dict[str, str]
                    ) -> tuple[Local, ...]:
     call: Call = gate.expr  # type: ignore[assignment]
     uses = gate.operands    # the operands that are names, repeats included
-    if len(uses) == len(call.args):
-        # Names only, as most gates are: the plan depends on the operation and on whether
-        # a name is used twice (x * x), found without walking the operands.
-        twice = len(uses) == 2 and uses[0] == uses[1]
-        names = uses[:1] if twice else uses
+    out = gate.name
+    # The local derivatives are written over (a, b, out); their formulas' fields are {0},
+    # {1} (the distinct names) and {2} (the gate).  Most gates apply an operation to names
+    # only: their plan depends on the operation and on whether a name is used twice
+    # (x * x), found without walking the operands; written out per arity as this runs
+    # once per gate.
+    if len(uses) == 1 == len(call.args):
+        (a,) = names = uses
+        plan = _names_only_plan(call.op, False)
+        operands: tuple | list = (values[a],)
+        symbols_ = (symbols[a], "", symbols[out])
+    elif len(uses) == 2 == len(call.args):
+        a, b = uses
+        twice = a == b
         plan = _names_only_plan(call.op, twice)
-        operands = [values[name] for name in uses]
+        operands = (values[a], values[b])
+        names = (a,) if twice else uses
+        symbols_ = (symbols[a], "" if twice else symbols[b], symbols[out])
     else:
         names, shape = _shape(call)
         plan = _local_plan(call.op, shape)
-        operands = [values[a.name] if type(a) is Var else a.value for a in call.args]
+        operands = [values[x.name] if type(x) is Var else x.value for x in call.args]
+        symbols_ = (symbols[names[0]], symbols[names[1]] if len(names) > 1 else "",
+                    symbols[out])
     kink = plan.kink is not None and bool(plan.kink(*operands))
-    if len(operands) == 1:
-        operands.append(0.0)
-    operands.append(values[gate.name])
-    env = tuple(operands)   # (a, b, out), as the table's local derivatives are written
-    # The formulas' fields are {0}, {1} (the distinct names) and {2} (the gate).
-    if len(names) == 1:
-        symbols_ = (symbols[names[0]], "", symbols[gate.name])
-    else:
-        symbols_ = (symbols[names[0]], symbols[names[1]], symbols[gate.name])
+    env = (operands[0], operands[1] if len(operands) > 1 else 0.0, values[out])
     return tuple([_new(Local, (names[k], slot, template.format(*symbols_), function(env), kink))
                   for slot, k, function, template in plan.slots])
 
