@@ -13,7 +13,7 @@ import heapq
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import chain
-from typing import Iterable, NamedTuple, Optional
+from typing import NamedTuple, Optional
 
 import networkx as nx
 
@@ -112,23 +112,22 @@ def _build_graph(problem: Problem) -> Graph:
         operands = tuple(names) if simple else tuple(dict.fromkeys(names))
         gates[d.name] = Gate(d.name, d.expr, operands, simple, d.line)
 
-    known = input_set | set(gates)
-    for gate in gates.values():
-        for name in gate.operands:
-            if name not in known:
-                hint = did_you_mean(name, known)
-                error(f"the node '{gate.name}' uses '{name}', which is neither an input "
-                      f"nor a node{hint}", gate.line)
+    used = set(chain.from_iterable(gate.operands for gate in gates.values()))
+    unknown = used.difference(input_set, gates)
+    if unknown:  # the messages in the order of the file
+        known = input_set | set(gates)
+        for gate in gates.values():
+            for name in gate.operands:
+                if name in unknown:
+                    error(f"the node '{gate.name}' uses '{name}', which is neither an input "
+                          f"nor a node{did_you_mean(name, known)}", gate.line)
     if errors:
         raise TracerError(_unique(errors))
 
-    order = {name: i for i, name in enumerate(list(inputs) + list(gates))}
-    forward = _forward_order(problem, inputs, gates, order)
-
-    used = set(chain.from_iterable(gate.operands for gate in gates.values()))
+    forward = _forward_order(problem, inputs, gates)
     output = _output(problem, input_set, gates, used, error)
     if output is not None:
-        for name in _not_leading_to(inputs, gates, order, used, output):
+        for name in _not_leading_to(inputs, gates, used, output):
             if name in gates:
                 error(f"the node '{name}' does not lead to the output '{output}': remove it, "
                       "use it, or choose it as output", gates[name].line)
@@ -158,8 +157,8 @@ def _multigraph(inputs: tuple[str, ...], gates: dict[str, Gate]) -> nx.MultiDiGr
     return g
 
 
-def _forward_order(problem: Problem, inputs: tuple[str, ...], gates: dict[str, Gate],
-                   order: dict[str, int]) -> tuple[str, ...]:
+def _forward_order(problem: Problem, inputs: tuple[str, ...], gates: dict[str, Gate]
+                   ) -> tuple[str, ...]:
     """Topological order, the earliest defined first; a cycle is an error naming its nodes."""
     defined = set(inputs)
     for gate in gates.values():
@@ -171,6 +170,7 @@ def _forward_order(problem: Problem, inputs: tuple[str, ...], gates: dict[str, G
         # order is then the order of definition, and there is no cycle.
         return tuple(inputs) + tuple(gates)
     g = _multigraph(inputs, gates)
+    order = {name: i for i, name in enumerate(chain(inputs, gates))}
     try:
         return tuple(nx.lexicographical_topological_sort(g, key=order.__getitem__))
     except nx.NetworkXUnfeasible:
@@ -213,16 +213,16 @@ def _unique(errors: list[Diagnostic]) -> list[Diagnostic]:
     return list(dict.fromkeys(errors))
 
 
-def _not_leading_to(inputs: tuple[str, ...], gates: dict[str, Gate], names: Iterable[str],
-                    used: set[str], output: str) -> list[str]:
-    """The inputs and nodes from which no path leads to ``output``, in ``names``' order."""
+def _not_leading_to(inputs: tuple[str, ...], gates: dict[str, Gate], used: set[str],
+                    output: str) -> list[str]:
+    """The inputs and nodes from which no path leads to ``output``, in the file's order."""
     # Without cycles every node leads to some sink (a name nothing uses): when the output is
     # the only sink, everything leads to it and there is nothing to search.
-    sinks = [name for name in names if name not in used]
+    sinks = [name for name in chain(inputs, gates) if name not in used]
     if sinks == [output]:
         return []
     reach = nx.ancestors(_multigraph(inputs, gates), output) | {output}
-    return [name for name in names if name not in reach]
+    return [name for name in chain(inputs, gates) if name not in reach]
 
 
 def _output(problem: Problem, inputs: set[str], gates: dict, used: set[str], error
