@@ -97,8 +97,8 @@ class Visit:
 
     def __init__(self, browser, base_url: str, **context_options):
         self.base_url = base_url
-        self.context = browser.new_context(viewport={"width": 1280, "height": 900},
-                                           **context_options)
+        self.context = browser.new_context(**{"viewport": {"width": 1280, "height": 900},
+                                              **context_options})
         self.page = self.context.new_page()
         self.outside: list[str] = []
         self.failed: list[str] = []
@@ -259,6 +259,47 @@ def test_formulas_far_from_the_view_are_typeset_on_the_way_or_before_printing(vi
     page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
     assert page.evaluate("() => [...document.querySelectorAll('.arithmatex')]"
                          ".every(e => e.querySelector('.katex'))")
+
+
+FIGURE_SIZE = """i => ({shown: i.getBoundingClientRect().width, natural: i.naturalWidth,
+    wide: i.parentNode.classList.contains('tracer-wide'),
+    scrolls: i.parentNode.scrollWidth > i.parentNode.clientWidth})"""
+
+
+def test_a_figure_wider_than_the_column_stays_legible_and_scrolls_sideways(visit, screenshots):
+    v = visit(viewport={"width": 420, "height": 800})
+    page = v.open("problems/07-staged-gates/answers.html")
+    graph = page.locator("article img[src='graph.svg']")
+    page.wait_for_function("i => i.complete && i.naturalWidth > 0", arg=graph.element_handle())
+    size = graph.evaluate(FIGURE_SIZE)
+    assert size["natural"] > 420
+    assert size["shown"] >= 0.7 * size["natural"] - 1
+    assert size["wide"] and size["scrolls"]
+    # The figure's box scrolls; the page itself does not.
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    graph.scroll_into_view_if_needed()
+    screenshot(page, screenshots / "07-narrow.png")
+
+    # A step's figure is fitted when it is shown, also after stepping.
+    box = page.locator(".tracer-steps").first
+    box.locator(".tracer-next").click()
+    image = box.locator(".tracer-step:not([hidden]) img")
+    page.wait_for_function("i => i.complete && i.naturalWidth > 0", arg=image.element_handle())
+    size = image.evaluate(FIGURE_SIZE)
+    assert size["shown"] >= 0.7 * size["natural"] - 1 and size["scrolls"]
+    # Its left edge can be scrolled to: the figure holds it at its start.
+    assert image.evaluate("i => i.getBoundingClientRect().left >= "
+                          "i.parentNode.getBoundingClientRect().left - 1")
+
+
+def test_a_figure_that_fits_the_column_keeps_its_own_size(visit):
+    v = visit()
+    page = v.open("problems/01-chain-rule/answers.html")
+    graph = page.locator("article img[src='graph.svg']")
+    page.wait_for_function("i => i.complete && i.naturalWidth > 0", arg=graph.element_handle())
+    size = graph.evaluate(FIGURE_SIZE)
+    assert abs(size["shown"] - size["natural"]) <= 1
+    assert not size["wide"] and not size["scrolls"]
 
 
 def test_without_javascript_every_step_shows(visit):

@@ -379,6 +379,16 @@ def _simple_locals(gate: Gate, values: dict[str, float], symbols: dict[str, str]
         operands = (values[a], values[b])
         names = (a,) if twice else uses
         symbols_ = (symbols[a], "" if twice else symbols[b], symbols[out])
+    elif len(uses) == 1 and len(call.args) == 2:      # a name and a number: x ** 2, 0.5 * u
+        (a,) = names = uses
+        x, y = call.args
+        if type(x) is Var:
+            plan = _name_number_plan(call.op, 0, y.value)  # type: ignore[union-attr]
+            operands = (values[a], y.value)  # type: ignore[union-attr]
+        else:
+            plan = _name_number_plan(call.op, 1, x.value)  # type: ignore[union-attr]
+            operands = (x.value, values[a])  # type: ignore[union-attr]
+        symbols_ = (symbols[a], "", symbols[out])
     else:
         names, shape = _shape(call)
         plan = _local_plan(call.op, shape)
@@ -422,6 +432,13 @@ def _names_only_plan(op: str, twice: bool) -> _LocalPlan:
     arity = PRIMITIVES[op].arity
     shape = (("name", 0),) * arity if twice or arity == 1 else (("name", 0), ("name", 1))
     return _local_plan(op, shape)
+
+
+@lru_cache(maxsize=None)
+def _name_number_plan(op: str, name_at: int, number: float) -> _LocalPlan:
+    shape = [("number", number)]
+    shape.insert(name_at, ("name", 0))
+    return _local_plan(op, tuple(shape))
 
 
 @lru_cache(maxsize=None)

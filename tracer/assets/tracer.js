@@ -123,6 +123,9 @@
       shown = Math.max(0, Math.min(count - 1, k));
       for (var i = 0; i < count; i++) {
         frames[i].hidden = i !== shown;
+        if (i === shown) {
+          Array.prototype.forEach.call(frames[i].querySelectorAll("img"), fitFigure);
+        }
         // Fetch the neighbours' figures too, so that stepping shows them at once
         // instead of collapsing the frame while a lazily loaded image arrives.
         if (Math.abs(i - shown) <= 1) {
@@ -166,8 +169,49 @@
     show(0);
   }
 
+  // A figure wider than the text column is shown at no less than MIN_SCALE of its own
+  // size, in a box that scrolls sideways: scaled down to the column, the figure of a long
+  // chain would have labels a few pixels high.  Without JavaScript it fits the column.
+  var MIN_SCALE = 0.7;
+
+  function fitFigure(image) {
+    var natural = image.naturalWidth;
+    var box = image.parentNode;
+    if (!natural || !box) {
+      return;
+    }
+    image.style.width = "";
+    image.style.maxWidth = "";
+    box.classList.remove("tracer-wide");
+    var room = box.clientWidth;
+    if (!room) {         // not shown (a hidden step): fitted when it is
+      return;
+    }
+    if (natural <= room) {
+      return;
+    }
+    box.classList.add("tracer-wide");
+    image.style.maxWidth = "none";
+    image.style.width = Math.round(Math.max(room, MIN_SCALE * natural)) + "px";
+  }
+
+  var figures = [];
+  window.addEventListener("resize", function () { figures.forEach(fitFigure); });
+
+  function fitFigures(root) {
+    figures = Array.prototype.slice.call(
+      root.querySelectorAll("article img[src$='.svg']"));
+    figures.forEach(function (image) {
+      if (image.complete) {
+        fitFigure(image);
+      }
+      image.addEventListener("load", function () { fitFigure(image); });
+    });
+  }
+
   function start() {
     var root = document.body;
+    fitFigures(root);
     typeset(root);
     var boxes = root.querySelectorAll(".tracer-steps");
     for (var i = 0; i < boxes.length; i++) {
