@@ -250,15 +250,15 @@ def backward(graph: Graph, locals_: dict[str, tuple[Local, ...]]
         upstream = grads[name]
         for operand, slot, tex, local, kink in locals_[name]:
             contribution = upstream * local
-            got = arrived.get(operand)
-            if got is None and operand in several:
-                got = arrived[operand] = ([], [])
-            if got is None:
-                path = None
-            else:
+            if operand in several:
+                got = arrived.get(operand)
+                if got is None:
+                    got = arrived[operand] = ([], [])
                 got[0].append(name)
                 got[1].append(contribution)
                 path = len(got[0])
+            else:
+                path = None
             steps.append(_new(BackwardStep, (operand, name, slot, upstream, local, tex,
                                              contribution, path, kink)))
             grads[operand] += contribution
