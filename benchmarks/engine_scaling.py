@@ -244,7 +244,8 @@ def _verdict(results: list[dict]) -> None:
                   f"{cpu:.2f} s CPU, {wall:.2f} s wall (target < {TARGET_SECONDS:.0f} s: "
                   f"{'met' if cpu < TARGET_SECONDS else 'NOT met'}); process peak "
                   f"RSS {r['rss_trace']:.0f} MB, trace stage peak "
-                  f"{peak if peak is None else round(peak)} MB (target < {TARGET_MB} MB: "
+                  f"{'not measured (--no-memory)' if peak is None else f'{peak:.0f} MB'} "
+                  f"(target < {TARGET_MB} MB: "
                   f"{'met' if r['rss_trace'] < TARGET_MB else 'NOT met'})")
     errors = [r for r in results if "error" in r]
     deepest = max((r.get("depth", 0) for r in results if "trace" in r), default=0)
