@@ -15,8 +15,8 @@ slows Python down, so its run is not timed).  Stages:
   backward and the full step log; backward+log is trace minus forward;
 * walk (a control, not tracer): one pass over the same graph in backward order that reads
   a float from a dict and adds it into another for every edge, and records nothing.  Its
-  cost per node grows with the size as tracer's does: that growth is what a pass over
-  dicts of this size costs in CPython (caches, memory), not extra work per node.
+  cost per node grows with the size too (here more than tracer's): that growth is what a
+  pass over dicts of this size costs in CPython (caches, memory), not extra work per node.
 
 The YAML table times ``tracer.load.load_text`` (YAML text -> Problem) where a file is of a
 reasonable size.  Nothing here asserts a timing: the figures are printed, with the targets.
