@@ -13,14 +13,14 @@ plugin's problems folder there, and times, each in a fresh interpreter as ``trac
 3. a build after touching one problem file (its time stamp only);
 4. a build after editing one problem (one input value changed);
 
-with the time of each phase of ``tracer.build.build`` (its functions wrapped from outside,
+with the time of each phase of ``tracer.site.build.build`` (its functions wrapped from outside,
 nothing changed in tracer) and, inside the check and render phases, of loading, graph,
 trace, documents and figures.  Then one more clean build, without PDFs, runs under cProfile
 to split the time between tracer's own code and MkDocs and the other libraries (own time
 by package; the time of built-ins and of the standard library is given to the package
 that called them).
 
-When tracer.build or mkdocs.yml is missing it says so and exits 0.
+When tracer.site.build or mkdocs.yml is missing it says so and exits 0.
 """
 from __future__ import annotations
 
@@ -44,11 +44,11 @@ from common import ROOT, emit, run_worker, table
 
 SCRIPT = Path(__file__).resolve()
 
-#: The phases of tracer.build.build, in order, and the stages timed inside them.
+#: The phases of tracer.site.build.build, in order, and the stages timed inside them.
 PHASES = ("read_config", "discard_leftovers", "find_problems", "check_problems",
           "keep_pages", "compile_pdfs", "build_site", "swap_in")
-INNER = (("tracer.load", "load"), ("tracer.graph", "build_graph"), ("tracer.engine", "trace"),
-         ("tracer.render", "documents"), ("tracer.figures", "figures"))
+INNER = (("tracer.core.load", "load"), ("tracer.core.graph", "build_graph"), ("tracer.core.engine", "trace"),
+         ("tracer.render", "documents"), ("tracer.exporters.figures", "figures"))
 PACKAGES = ("tracer", "mkdocs", "material", "markdown", "pymdownx", "jinja2", "yaml",
             "networkx", "sympy", "pygraphviz", "pygments", "babel", "markupsafe")
 
@@ -56,11 +56,11 @@ PACKAGES = ("tracer", "mkdocs", "material", "markdown", "pymdownx", "jinja2", "y
 def _has_build() -> str:
     """Why the build cannot be benchmarked, or ''."""
     try:
-        mod = importlib.import_module("tracer.build")
+        mod = importlib.import_module("tracer.site.build")
     except ImportError as exc:
-        return f"tracer.build cannot be imported ({exc})"
+        return f"tracer.site.build cannot be imported ({exc})"
     if not hasattr(mod, "build"):
-        return "tracer.build has no build()"
+        return "tracer.site.build has no build()"
     if not (ROOT / "mkdocs.yml").is_file():
         return "the repository has no mkdocs.yml"
     return ""
@@ -153,7 +153,7 @@ def _cpu() -> float:
 def work_build(config: str) -> dict:
     """One timed build, its phases wrapped."""
     started = time.perf_counter()
-    import tracer.build as tb  # MkDocs and the rest are imported inside the phases
+    import tracer.site.build as tb  # MkDocs and the rest are imported inside the phases
 
     spent: dict = {}
     calls: dict = {}
@@ -227,7 +227,7 @@ def _attribute(stats: dict) -> dict[str, float]:
 def work_profile(config: str) -> dict:
     """A clean build under cProfile: own time by package, tracer's plugin hooks inside
     MkDocs, and tracer's hottest functions."""
-    import tracer.build as tb
+    import tracer.site.build as tb
 
     prof = cProfile.Profile()
     started = time.perf_counter()
@@ -260,7 +260,7 @@ def _folder_mb(folder: Path) -> "float | None":
 def run(count: int, seed: int, pdf: str, keep: str = "", profile: bool = True) -> int:
     why = _has_build()
     if why:
-        print(f"build benchmark skipped: {why}. It times tracer.build.build(Path(mkdocs_yml)) "
+        print(f"build benchmark skipped: {why}. It times tracer.site.build.build(Path(mkdocs_yml)) "
               "and runs once that exists.")
         return 0
     print(common.machine_line())
@@ -325,7 +325,7 @@ def run(count: int, seed: int, pdf: str, keep: str = "", profile: bool = True) -
                 rows.append(row)
         rows.append(["whole build"] + [r.get("total") for _, r in runs])
         print(table(["phase (wall s)"] + [l for l, _ in runs], rows,
-                    "== where each build's time goes (phases of tracer.build.build) =="))
+                    "== where each build's time goes (phases of tracer.site.build.build) =="))
         first = runs[0][1]
         if "spent" in first and first["total"]:
             s = first["spent"]

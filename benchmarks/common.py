@@ -41,7 +41,7 @@ def timed(fn: Callable[[], Any], repeat: int = 1) -> tuple[Any, float, float]:
 def clear_engine_caches() -> None:
     """Empty the engine's memo caches: a build of many different problems sees them cold,
     and a benchmark that repeats one problem must not time its own cache hits."""
-    import tracer.engine as engine
+    import tracer.core.engine as engine
 
     for name in dir(engine):
         fn = getattr(engine, name)

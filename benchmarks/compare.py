@@ -6,7 +6,7 @@ Each (shape, size) runs in one fresh interpreter: the graph is generated once fr
 operations all three engines have (micrograd 0.1.0: +, -, *, ** by a number, relu; so the
 graphs use add, sub, mul, x * x, x ** 2, x * 0.5 and relu), then
 
-* tracer: ``build_graph`` and ``trace(graph, symbolic_forms=False, check=False)`` from a
+* tracer: ``build_graph`` and ``trace(graph, check=False)`` from a
   Problem built in memory (both stages are counted: the others have no separate check);
 * micrograd: ``micrograd.engine.Value`` forward, then ``backward()``; its topological sort
   is recursive, so where the default recursion limit stops it the run says so and is
@@ -125,8 +125,8 @@ def torch_backward(graph_, repeat: int) -> dict:
 
 def work(shape: str, n: int) -> dict:
     import graphs
-    from tracer.engine import trace
-    from tracer.graph import build_graph
+    from tracer.core.engine import trace
+    from tracer.core.graph import build_graph
 
     repeat = 3 if n <= 10_000 else 1
     g = graphs.make(shape, n, graphs.COMMON_OPS)
@@ -135,7 +135,7 @@ def work(shape: str, n: int) -> dict:
     graph, w, c = timed(lambda: build_graph(problem), repeat)
     res["tracer_graph"] = [w, c]
     t, w, c = timed(lambda: (common.clear_engine_caches(),
-                             trace(graph, symbolic_forms=False, check=False))[1], repeat)
+                             trace(graph, check=False))[1], repeat)
     res["tracer_trace"] = [w, c]
     reference = t.gradients
     del t, graph

@@ -112,10 +112,10 @@ def _expression_problem(rng: random.Random, index: int) -> str:
 
 def problem_text(index: int, seed: int = 0) -> str:
     """The text of problem ``index`` of the course: valid, 5 to 50 nodes."""
-    from tracer.engine import trace
-    from tracer.errors import TracerError
-    from tracer.graph import build_graph
-    from tracer.load import load_text
+    from tracer.core.engine import trace
+    from tracer.core.errors import TracerError
+    from tracer.core.graph import build_graph
+    from tracer.core.load import load_text
 
     kind = KINDS[index % len(KINDS)]
     rng = random.Random(seed * 1_000_003 + index)

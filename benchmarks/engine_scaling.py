@@ -9,16 +9,16 @@ slows Python down, so its run is not timed).  Stages:
 * problem: the benchmark's own graph generator and a tracer Problem built directly from
   parsed expressions (no YAML: a file of a million nodes is far past the 1 MiB cap of a
   problem file, see the YAML table);
-* graph: ``tracer.graph.build_graph``;
-* forward: ``tracer.engine.forward``;
-* trace: ``tracer.engine.trace(graph, symbolic_forms=False, check=False)``: forward,
+* graph: ``tracer.core.graph.build_graph``;
+* forward: ``tracer.core.engine.forward``;
+* trace: ``tracer.core.engine.trace(graph, check=False)``: forward,
   backward and the full step log; backward+log is trace minus forward;
 * walk (a control, not tracer): one pass over the same graph in backward order that reads
   a float from a dict and adds it into another for every edge, and records nothing.  Its
   cost per node grows with the size too (here more than tracer's): that growth is what a
   pass over dicts of this size costs in CPython (caches, memory), not extra work per node.
 
-The YAML table times ``tracer.load.load_text`` (YAML text -> Problem) where a file is of a
+The YAML table times ``tracer.core.load.load_text`` (YAML text -> Problem) where a file is of a
 reasonable size.  Nothing here asserts a timing: the figures are printed, with the targets.
 """
 from __future__ import annotations
@@ -57,8 +57,8 @@ def walk(graph) -> None:
 
 def work_time(shape: str, n: int) -> dict:
     import graphs
-    from tracer.engine import forward, trace
-    from tracer.graph import build_graph
+    from tracer.core.engine import forward, trace
+    from tracer.core.graph import build_graph
 
     repeat = _repeat(n)
     res: dict = {"shape": shape, "n": n, "recursion_limit": sys.getrecursionlimit()}
@@ -79,7 +79,7 @@ def work_time(shape: str, n: int) -> dict:
     res["rss_forward"] = maxrss_mb()
     del values
     t, w, c = timed(lambda: (common.clear_engine_caches(),
-                             trace(graph, symbolic_forms=False, check=False))[1], repeat)
+                             trace(graph, check=False))[1], repeat)
     res["trace"] = [w, c]
     res["rss_trace"] = maxrss_mb()
     res["steps"] = len(t.backward)
@@ -94,8 +94,8 @@ def work_time(shape: str, n: int) -> dict:
 
 def work_memory(shape: str, n: int) -> dict:
     import graphs
-    from tracer.engine import forward, trace
-    from tracer.graph import build_graph
+    from tracer.core.engine import forward, trace
+    from tracer.core.graph import build_graph
 
     tracemalloc.start()
 
@@ -112,13 +112,13 @@ def work_memory(shape: str, n: int) -> dict:
     graph, res["graph"] = stage(lambda: build_graph(problem))
     values, res["forward"] = stage(lambda: forward(graph, dict(problem.inputs)))
     del values
-    t, res["trace"] = stage(lambda: trace(graph, symbolic_forms=False, check=False))
+    t, res["trace"] = stage(lambda: trace(graph, check=False))
     return res
 
 
 def work_yaml(n: int) -> dict:
     import graphs
-    from tracer.load import MAX_FILE_BYTES, load, load_text
+    from tracer.core.load import MAX_FILE_BYTES, load, load_text
 
     text = graphs.to_yaml(graphs.make("dag", n))
     res: dict = {"n": n, "bytes": len(text.encode())}
@@ -223,11 +223,11 @@ def run(sizes: list[int], shapes: list[str], yaml_sizes: list[int], memory: bool
                          r["peak_mb"], ""])
         print(table(["size", "nodes", "YAML KiB", "load_text s", "us/node", "load(path) s",
                      "peak MB", "note"], rows,
-                    "== YAML text -> Problem (tracer.load), dag problems =="))
+                    "== YAML text -> Problem (tracer.core.load), dag problems =="))
         per_node = [r["yaml"]["load_text"][CPU] / r["yaml"]["nodes"] for r in results
                     if "yaml" in r and "load_text" in r["yaml"]]
         guess = (f" (at the last rate, about {per_node[-1] * 1e6:.0f} s)" if per_node else "")
-        print("A problem file is capped at 1 MiB (tracer.load.MAX_FILE_BYTES, about 45k "
+        print("A problem file is capped at 1 MiB (tracer.core.load.MAX_FILE_BYTES, about 45k "
               "nodes), so load(path) refuses the larger ones; load_text has no cap. 1M nodes "
               f"(~24 MB of YAML) is not timed{guess}: tracer refuses such a file anyway.\n")
     _verdict(results)

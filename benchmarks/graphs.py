@@ -2,7 +2,7 @@
 
 A graph is a list of inputs ``(name, value)`` and a list of gates ``(name, op, args)`` in
 topological order, ``op`` a name from tracer's table of primitives and each argument a
-name or a number.  From it come a tracer :class:`~tracer.load.Problem` (built directly, no
+name or a number.  From it come a tracer :class:`~tracer.core.load.Problem` (built directly, no
 YAML), the YAML text of the same problem, and the same computation in micrograd and
 PyTorch.
 
@@ -275,8 +275,8 @@ def gate_text(op: str, args: tuple[Arg, ...]) -> str:
 
 def to_problem(graph: Graph):
     """The tracer Problem of ``graph``, built directly from parsed expressions (no YAML)."""
-    from tracer.expr import Call, Const, Var
-    from tracer.load import NodeDef, Problem
+    from tracer.core.expr import Call, Const, Var
+    from tracer.core.load import NodeDef, Problem
 
     nodes = tuple(
         NodeDef(name, Call(op, tuple(Var(a) if isinstance(a, str) else Const(float(a))

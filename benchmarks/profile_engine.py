@@ -75,8 +75,8 @@ def profile_stage(label: str, fn: Callable[[], Any], top: int) -> Any:
 def trace_breakdown(problem, graph, trace_s: float) -> None:
     """trace() is forward, local derivatives, backward (steps, sums, gradients), then the
     records: each timed by calling the same engine functions trace() calls, in its order."""
-    import tracer.engine as engine
-    from tracer.expr import tex_symbol
+    import tracer.core.engine as engine
+    from tracer.core.expr import tex_symbol
 
     locals_fn, nodes_fn = getattr(engine, "_locals", None), getattr(engine, "_nodes", None)
     if locals_fn is None or nodes_fn is None:
@@ -117,9 +117,9 @@ class Finding:
 
 
 def exp_forward(problem, graph) -> list[Finding]:
-    from tracer.engine import forward
-    from tracer.expr import Const, apply
-    from tracer.primitives import PRIMITIVES
+    from tracer.core.engine import forward
+    from tracer.core.expr import Const, apply
+    from tracer.core.primitives import PRIMITIVES
 
     def fast():
         values = dict(problem.inputs)
@@ -144,7 +144,7 @@ def exp_forward(problem, graph) -> list[Finding]:
 
 def exp_records(t) -> list[Finding]:
     """What the trace's records cost against the cheapest containers of the same fields."""
-    from tracer.engine import BackwardStep
+    from tracer.core.engine import BackwardStep
 
     steps = t.backward
     out = []
@@ -157,7 +157,7 @@ def exp_records(t) -> list[Finding]:
     _, then = best(lambda: [Step(*f) for f in fields])
     out.append(Finding("trace", f"BackwardStep x {len(fields)}: NamedTuple -> slots "
                        "dataclass", now, then, "yes"))
-    from tracer.engine import Local, NodeTrace
+    from tracer.core.engine import Local, NodeTrace
     node_fields = [tuple(n) for n in t.nodes]
     local_fields = [tuple(l) for n in t.nodes for l in n.locals]
     for record, rows in ((NodeTrace, node_fields), (Local, local_fields)):
@@ -170,7 +170,7 @@ def exp_records(t) -> list[Finding]:
 
 def exp_gc(problem, graph) -> list[Finding]:
     """The cyclic collector's own time during trace(), read from gc.callbacks."""
-    from tracer.engine import trace
+    from tracer.core.engine import trace
 
     spent = {"t": 0.0, "full": 0, "all": 0}
     began = [0.0]
@@ -185,7 +185,7 @@ def exp_gc(problem, graph) -> list[Finding]:
 
     def run():
         clear_engine_caches()
-        return trace(graph, symbolic_forms=False, check=False)
+        return trace(graph, check=False)
 
     def measured(setup=None):
         gc.collect()
@@ -218,8 +218,8 @@ def exp_gc(problem, graph) -> list[Finding]:
 def exp_yaml(text: str) -> list[Finding]:
     import yaml
 
-    import tracer.load as load_mod
-    from tracer.expr import parse
+    import tracer.core.load as load_mod
+    from tracer.core.expr import parse
 
     loader_cls = yaml.SafeLoader
 
@@ -237,7 +237,7 @@ def exp_yaml(text: str) -> list[Finding]:
         used = getattr(load_mod, "_FAST_LOADER", None)
         out.append(Finding("load", "YAML composition: pure-Python SafeLoader -> libyaml "
                            "CSafeLoader (anchors then refused by a walk of the node tree)",
-                           now, then, "-", "tracer.load already uses CSafeLoader"
+                           now, then, "-", "tracer.core.load already uses CSafeLoader"
                            if used is getattr(yaml, "CSafeLoader", object()) else ""))
     node = compose(yaml.CSafeLoader if getattr(yaml, "__with_libyaml__", False)
                    else yaml.SafeLoader)
@@ -264,9 +264,9 @@ def main(argv=None) -> int:
     n = common.parse_sizes(args.size)[0]
 
     import graphs
-    from tracer.engine import forward, trace
-    from tracer.graph import build_graph
-    from tracer.load import load_text
+    from tracer.core.engine import forward, trace
+    from tracer.core.graph import build_graph
+    from tracer.core.load import load_text
 
     print(common.machine_line())
     g = graphs.make(args.shape, n)
@@ -281,8 +281,8 @@ def main(argv=None) -> int:
     graph = profile_stage("graph: build_graph", lambda: build_graph(problem), args.top)
     profile_stage("forward", lambda: forward(graph, dict(problem.inputs)), args.top)
     clear_engine_caches()
-    t = profile_stage("trace (symbolic_forms=False, check=False)",
-                      lambda: trace(graph, symbolic_forms=False, check=False), args.top)
+    t = profile_stage("trace (check=False)",
+                      lambda: trace(graph, check=False), args.top)
 
     if args.pyinstrument:
         try:
@@ -293,7 +293,7 @@ def main(argv=None) -> int:
             clear_engine_caches()
             prof = Profiler(interval=0.001)
             prof.start()
-            trace(graph, symbolic_forms=False, check=False)
+            trace(graph, check=False)
             prof.stop()
             print(prof.output_text(unicode=False, color=False, show_all=False))
 
@@ -301,10 +301,10 @@ def main(argv=None) -> int:
           "not in tracer) ==\n")
     clear_engine_caches()
     _, trace_s = best(lambda: (clear_engine_caches(),
-                               trace(graph, symbolic_forms=False, check=False)))
+                               trace(graph, check=False)))
     _, graph_s = best(lambda: build_graph(problem))
     _, forward_s = best(lambda: forward(graph, dict(problem.inputs)))
-    from tracer.load import load_text as lt
+    from tracer.core.load import load_text as lt
     _, load_s = best(lambda: lt(text, "bench.yaml"), 1)
     stage_s = {"load": load_s, "graph": graph_s, "forward": forward_s, "trace": trace_s}
     print(f"stage times without profiler: load {load_s:.2f} s, graph {graph_s:.2f} s, "

@@ -1,17 +1,67 @@
-"""Shared helpers: load and trace the bundled problems and small inline ones."""
+"""Shared helpers: load, trace and solve the bundled problems and small inline ones."""
 from __future__ import annotations
 
+import re
 import textwrap
+from html.parser import HTMLParser
 from pathlib import Path
+
+import markdown
 
 import pytest
 
-from tracer.engine import trace
-from tracer.graph import build_graph
-from tracer.load import load, load_text
+from tracer.core.engine import trace
+from tracer.core.graph import build_graph
+from tracer.core.load import load, load_text
+from tracer.exporters.base import Options, get
+from tracer.view.derive import derive
+from tracer.view.solution import solve
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBLEMS = ROOT / "problems"
+#: The files of the document exporters (the site's pages, print, generated code).
+DOCUMENT_NAMES = ("worksheet.md", "answers.md", "worksheet.tex", "answers.tex", "staged.py",
+                  "check_torch.py")
+
+
+EXTENSIONS = ["pymdownx.arithmatex", "md_in_html", "tables", "attr_list", "admonition",
+              "pymdownx.details", "pymdownx.superfences", "pymdownx.highlight", "toc"]
+
+
+class _Tags(HTMLParser):
+    """Every element and attribute of an HTML page, as a browser would see them."""
+
+    def __init__(self, page: str):
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict]] = []
+        self.feed(page)
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+
+def unsafe(page: str) -> list[str]:
+    """What in ``page`` could run script or load something: script-like elements, event
+    handler attributes, addresses with a scheme other than http(s) or mailto."""
+    found = []
+    for tag, attrs in _Tags(page).tags:
+        if tag in ("script", "style", "iframe", "object", "embed", "img", "svg", "form",
+                   "input", "link", "meta", "base", "b", "i"):
+            found.append(tag)
+        for key, value in attrs.items():
+            if key.startswith("on") or key in ("style", "markdown"):
+                found.append(f"{tag} {key}")
+            if key in ("href", "src") and value and re.match(r"\s*[a-z][a-z0-9+.-]*:", value,
+                                                              re.IGNORECASE) and \
+                    not re.match(r"(https?|mailto):", value):
+                found.append(f"{tag} {key}={value}")
+    return found
+
+
+def to_html(text: str) -> str:
+    md = markdown.Markdown(extensions=EXTENSIONS,
+                           extension_configs={"pymdownx.arithmatex": {"generic": True}})
+    return md.convert(text)
 
 
 def trace_file(name: str, **kw):
@@ -22,6 +72,29 @@ def trace_file(name: str, **kw):
 def trace_text(text: str, **kw):
     """Trace a problem given inline as YAML."""
     return trace(build_graph(load_text(textwrap.dedent(text), "inline.yaml")), **kw)
+
+
+def _solve(graph, closed_forms: bool = True, **kw):
+    return solve(graph, trace(graph, **kw), derive(graph, closed_forms=closed_forms))
+
+
+def solve_file(name: str, **kw):
+    """The worked solution of a problem from problems/ (``closed_forms``, ``check``)."""
+    return _solve(build_graph(load(PROBLEMS / name)), **kw)
+
+
+def solve_text(text: str, **kw):
+    """The worked solution of a problem given inline as YAML."""
+    return _solve(build_graph(load_text(textwrap.dedent(text), "inline.yaml")), **kw)
+
+
+def documents(solution, *, allow_html: bool = False) -> dict:
+    """The Markdown pages, the LaTeX documents and the generated code of a solution."""
+    options = Options(allow_html=allow_html)
+    files = {}
+    for name in ("markdown", "latex", "code"):
+        files.update(get(name).files(solution, options))
+    return files
 
 
 @pytest.fixture

@@ -23,14 +23,15 @@ from pathlib import Path
 
 import pytest
 
-import tracer.build
-import tracer.figures
-import tracer.render
-from tracer.build import BuildReport, build, discard_leftovers
+import tracer.site.build
+import tracer.site.pdf
 from tracer.cli import main
-from tracer.engine import trace
-from tracer.graph import build_graph
-from tracer.load import load
+from tracer.core.engine import trace
+from tracer.core.graph import build_graph
+from tracer.core.load import load
+from tracer.site.build import BuildReport, build
+from tracer.site.publish import discard_leftovers
+from tracer.view.solution import solve
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBLEMS = sorted(ROOT.joinpath("problems").glob("*.yaml"))
@@ -68,7 +69,9 @@ def leftovers(folder: Path) -> list[str]:
 
 
 def problem_trace(path: Path):
-    return trace(build_graph(load(path)))
+    """The worked solution of a problem file."""
+    graph = build_graph(load(path))
+    return solve(graph, trace(graph))
 
 
 @dataclass
@@ -119,7 +122,7 @@ def test_every_problem_has_its_pages_figures_and_sources(built):
                     "graph.svg", "values.svg", "gradients.svg", "graph.tikz.tex",
                     "values.tikz.tex", "gradients.tikz.tex", "staged.py", "check_torch.py",
                     "problem.yaml"}
-        expected |= {f"step-{k:02d}.svg" for k in range(1, len(t.backward) + 1)}
+        expected |= {f"step-{k:02d}.svg" for k in range(1, len(t.trace.backward) + 1)}
         if HAVE_PDFLATEX:
             expected |= {"worksheet.pdf", "answers.pdf"}
         assert expected <= names, f"{t.id}: missing {sorted(expected - names)}"
@@ -330,7 +333,7 @@ def test_without_pdflatex_the_rest_is_built_and_the_build_says_so(rebuilt, monke
     messages: list[str] = []
     report = build(rebuilt.config, say=messages.append)
     notes = [m for m in messages if m.startswith("pdflatex")]
-    assert notes == [tracer.build.PDFLATEX_MISSING]
+    assert notes == [tracer.site.pdf.PDFLATEX_MISSING]
     assert "PDFs skipped" in notes[0] and "TeX Live" in notes[0]
     assert report.pdf_skipped and report.pdfs == 0
     assert list(rebuilt.public.rglob("*.pdf")) == []
@@ -343,7 +346,7 @@ def test_without_pdflatex_the_rest_is_built_and_the_build_says_so(rebuilt, monke
     # The PDFs of earlier builds stay in the cache for when pdflatex is back.
     if HAVE_PDFLATEX:
         monkeypatch.undo()
-        monkeypatch.setattr(tracer.build, "run_pdflatex", _forbidden)
+        monkeypatch.setattr(tracer.site.pdf, "run_pdflatex", _forbidden)
         report = build(rebuilt.config, say=lambda m: None)
         assert report.pdfs == report.pdfs_reused == 2 * len(PROBLEMS)
 
@@ -366,9 +369,8 @@ def _forbidden(*args, **kwargs):
 
 def test_a_second_build_reuses_the_cache(rebuilt, monkeypatch):
     before = tree(rebuilt.public)
-    monkeypatch.setattr(tracer.render, "documents", _forbidden)
-    monkeypatch.setattr(tracer.figures, "figures", _forbidden)
-    monkeypatch.setattr(tracer.build, "run_pdflatex", _forbidden)
+    monkeypatch.setattr(tracer.site.build, "render_problem", _forbidden)
+    monkeypatch.setattr(tracer.site.pdf, "run_pdflatex", _forbidden)
     report = build(rebuilt.config, say=lambda m: None)
     assert report.reused == report.problems == len(PROBLEMS)
     assert report.pdfs_reused == report.pdfs == (2 * len(PROBLEMS) if HAVE_PDFLATEX else 0)
@@ -377,13 +379,13 @@ def test_a_second_build_reuses_the_cache(rebuilt, monkeypatch):
 
 def test_only_a_changed_problem_is_generated_again(rebuilt, monkeypatch):
     calls: list[str] = []
-    real = tracer.render.documents
+    real = tracer.site.build.render_problem
 
-    def counting(t, **kwargs):
-        calls.append(t.id)
-        return real(t, **kwargs)
+    def counting(graph, *args, **kwargs):
+        calls.append(graph.problem.id)
+        return real(graph, *args, **kwargs)
 
-    monkeypatch.setattr(tracer.render, "documents", counting)
+    monkeypatch.setattr(tracer.site.build, "render_problem", counting)
     path = rebuilt.work / "problems" / "02-sum-then-product.yaml"
     path.write_text(path.read_text().replace("x3: -5", "x3: -6"))
     report = build(rebuilt.config, say=lambda m: None)
@@ -403,9 +405,9 @@ def test_a_failed_build_keeps_the_work_done_on_the_good_problems(rebuilt, monkey
 
     (problems / "21-domain.yaml").unlink()
     calls: list[str] = []
-    real = tracer.render.documents
-    monkeypatch.setattr(tracer.render, "documents",
-                        lambda t, **kwargs: calls.append(t.id) or real(t, **kwargs))
+    real = tracer.site.build.render_problem
+    monkeypatch.setattr(tracer.site.build, "render_problem", lambda graph, *args, **kwargs:
+                        calls.append(graph.problem.id) or real(graph, *args, **kwargs))
     report = build(rebuilt.config, say=lambda m: None)
     assert calls == []
     assert report.reused == report.problems == len(PROBLEMS) + 1

@@ -16,11 +16,19 @@ import textwrap
 
 import pytest
 
-from conftest import PROBLEMS, trace_file, trace_text
-from tracer.engine import trace
-from tracer.graph import build_graph
-from tracer.load import load, load_text
-from tracer.render import documents, staged_code, torch_code
+from conftest import PROBLEMS, documents, solve_file, solve_text
+from tracer.core.engine import trace
+from tracer.core.graph import build_graph
+from tracer.core.load import load, load_text
+from tracer.exporters.code import generated_code
+
+
+def staged_code(solution) -> str:
+    return generated_code(solution).staged
+
+
+def torch_code(solution) -> str:
+    return generated_code(solution).torch
 
 # Problems that exercise what the bundled ones do not: every function of the table, kinks,
 # helpers in the forward pass, names that clash with the generated code's own.
@@ -84,13 +92,13 @@ EXTRA = {
 }
 
 
-def _traces():
-    cases = [(p.name, trace_file(p.name)) for p in sorted(PROBLEMS.glob("*.yaml"))]
-    cases += [(name, trace_text(text)) for name, text in EXTRA.items()]
+def _solutions():
+    cases = [(p.name, solve_file(p.name)) for p in sorted(PROBLEMS.glob("*.yaml"))]
+    cases += [(name, solve_text(text)) for name, text in EXTRA.items()]
     return cases
 
 
-CASES = _traces()
+CASES = _solutions()
 
 
 def _run(code: str, tmp_path, name: str, env=None) -> dict:
@@ -103,6 +111,7 @@ def _run(code: str, tmp_path, name: str, env=None) -> dict:
 
 
 def _expected(t) -> dict:
+    """The gradients the code prints: every input's, then the other names of ``wrt``."""
     names = list(t.inputs) + [n for n in t.wrt if n not in t.inputs]
     return {n: t.gradients[n] for n in names}
 
@@ -115,23 +124,23 @@ def _close(got: dict, want: dict) -> None:
 
 @pytest.mark.parametrize("name, t", CASES, ids=[c[0] for c in CASES])
 def test_staged_code_prints_the_trace_gradients(tmp_path, name, t):
-    _close(_run(staged_code(t), tmp_path, "staged.py"), _expected(t))
+    _close(_run(staged_code(t), tmp_path, "staged.py"), _expected(t.trace))
 
 
 @pytest.mark.parametrize("name, t", CASES, ids=[c[0] for c in CASES])
 def test_torch_check_prints_the_same_gradients(tmp_path, name, t):
     pytest.importorskip("torch")
-    reference = t
+    reference = t.trace
     if t.rounding is not None:
         # PyTorch does not round: compare with the problem traced in full precision.
-        problem = load(t.path) if t.path != "inline.yaml" else \
+        problem = load(PROBLEMS / name) if name not in EXTRA else \
             load_text(textwrap.dedent(EXTRA[name]), "inline.yaml")
         reference = trace(build_graph(dataclasses.replace(problem, rounding=None)))
     _close(_run(torch_code(t), tmp_path, "check_torch.py"), _expected(reference))
 
 
 def test_documents_carry_the_same_code():
-    t = trace_file("07-staged-gates.yaml")
+    t = solve_file("07-staged-gates.yaml")
     made = documents(t)
     assert made["staged.py"] == staged_code(t)
     assert made["check_torch.py"] == torch_code(t)
@@ -141,7 +150,7 @@ def test_documents_carry_the_same_code():
 
 def test_staged_code_reads_like_the_worked_example():
     """Seed tutorial style: forward lines, then dx = ... and dx += ... in the trace's order."""
-    code = staged_code(trace_file("07-staged-gates.yaml"))
+    code = staged_code(solve_file("07-staged-gates.yaml"))
     lines = [line for line in code.splitlines() if line and not line.startswith("#")]
     assert "sigy = sigmoid(y)" in lines and "f = num * invden" in lines
     assert "df = 1.0" in lines
@@ -156,19 +165,19 @@ def test_staged_code_reads_like_the_worked_example():
 
 def test_staged_code_uses_the_trace_local_formulas():
     """The multi-operation gate's local derivative is SymPy's formula, as in the answer key."""
-    code = staged_code(trace_file("05-sigmoid-neuron.yaml"))
+    code = staged_code(solve_file("05-sigmoid-neuron.yaml"))
     assert "da = dC * (a - y)" in code
     assert "dz = da * (a * (1 - a))" in code
     assert "dw1 = dz * x1" in code
 
 
 def test_hand_calculation_rounds_in_the_code():
-    code = staged_code(trace_file("06-sigmoid-neuron-by-hand.yaml"))
+    code = staged_code(solve_file("06-sigmoid-neuron-by-hand.yaml"))
     assert "a = round(sigmoid(z), 2)" in code
 
 
 def test_clashing_names_are_renamed_but_reported_by_their_own_name(tmp_path):
-    t = trace_text(EXTRA["clashing names"])
+    t = solve_text(EXTRA["clashing names"])
     code = staged_code(t)
     assert "print_ = 2.0" in code and "json_ = -1.0" in code and "round_ =" in code
     got = _run(code, tmp_path, "staged.py")
@@ -176,7 +185,7 @@ def test_clashing_names_are_renamed_but_reported_by_their_own_name(tmp_path):
 
 
 def test_torch_check_uses_float64_tensors_that_require_grad():
-    code = torch_code(trace_file("03-two-paths.yaml"))
+    code = torch_code(solve_file("03-two-paths.yaml"))
     assert "x1 = torch.tensor(-7.0, dtype=torch.float64, requires_grad=True)" in code
     assert "y.backward()" in code
 

@@ -15,14 +15,15 @@ from functools import lru_cache
 
 import pytest
 
-from tracer import figures as fig_module
-from tracer.expr import tex_symbol
-from tracer.figures import MAX_FIGURE_NODES, MAX_LAYOUT_NODES, figures, layout, op_text
-from tracer.graph import build_graph
-from tracer.load import load, load_text
-from tracer.numbers import fmt, fmt_tex
-
-from conftest import PROBLEMS, ROOT, trace_file, trace_text
+from conftest import PROBLEMS, ROOT, solve_file, solve_text
+from tracer.core.graph import build_graph
+from tracer.core.load import load, load_text
+from tracer.exporters import figures as fig_module
+from tracer.exporters.base import MAX_FIGURE_NODES, MAX_LAYOUT_NODES
+from tracer.exporters.figures import figures, layout
+from tracer.exporters.figures.text import op_text
+from tracer.notation.latex import tex_symbol
+from tracer.notation.numbers import fmt, fmt_tex
 
 SVG = "{http://www.w3.org/2000/svg}"
 FILES = sorted(p.name for p in PROBLEMS.glob("*.yaml"))
@@ -60,8 +61,8 @@ INLINE = {
 @lru_cache(maxsize=None)
 def traced(name: str):
     if name in INLINE:
-        return trace_text(INLINE[name])
-    return trace_file(name)
+        return solve_text(INLINE[name])
+    return solve_file(name)
 
 
 @lru_cache(maxsize=None)
@@ -110,7 +111,8 @@ def edge_key(g: ET.Element) -> tuple[str, str, int]:
 
 def contribution(trace, source: str, target: str, slot: int):
     """The backward step that sends target's gradient back along this edge."""
-    found = [s for s in trace.backward if (s.node, s.source, s.slot) == (source, target, slot)]
+    found = [s for s in trace.trace.backward
+             if (s.node, s.source, s.slot) == (source, target, slot)]
     assert len(found) == 1
     return found[0]
 
@@ -120,7 +122,7 @@ def contribution(trace, source: str, target: str, slot: int):
 @pytest.mark.parametrize("name", ALL)
 def test_the_files(name):
     t, out = traced(name), made(name)
-    n = len(t.backward)
+    n = len(t.trace.backward)
     width = max(2, len(str(n)))
     frames = [f"step-{i:0{width}d}.svg" for i in range(1, n + 1)]
     pictures = ["graph", "values", "gradients"]
@@ -224,7 +226,7 @@ def test_gradients_below_the_edges(name):
     assert content(texts(stub, "grad")[0]) == "1"
     totals = {el.get("data-node"): el for el in texts(root, "grad-total")}
     assert set(totals) == set(values)
-    for n in t.nodes:
+    for n in t.trace.nodes:
         assert float(totals[n.name].get("data-value")) == n.grad
         assert content(totals[n.name]) == shown(n.grad, d)
 
@@ -235,9 +237,9 @@ def test_gradients_below_the_edges(name):
 def test_one_frame_per_step(name):
     t, out = traced(name), made(name)
     frames = sorted(f for f in out if f.startswith("step-"))
-    assert len(frames) == len(t.backward)
+    assert len(frames) == len(t.trace.backward)
     size = svg(out["gradients.svg"]).attrib
-    for i, (file, step) in enumerate(zip(frames, t.backward), start=1):
+    for i, (file, step) in enumerate(zip(frames, t.trace.backward), start=1):
         root = svg(out[file])
         assert {k: root.get(k) for k in ("width", "height", "viewBox")} == {
             k: size[k] for k in ("width", "height", "viewBox")}
@@ -246,7 +248,7 @@ def test_one_frame_per_step(name):
         nodes = [g.get("data-node") for g in groups(root, "node") if "highlight" in classes(g)]
         assert nodes == [step.node]
         # The gradients known after this step, and only those.
-        known = {(s.node, s.source, s.slot): s for s in t.backward[:i]}
+        known = {(s.node, s.source, s.slot): s for s in t.trace.backward[:i]}
         for e in groups(root, "edge"):
             grads = texts(e, "grad")
             if edge_key(e) in known:
@@ -259,9 +261,9 @@ def test_one_frame_per_step(name):
 def test_a_frame_shows_a_total_once_complete():
     t, out = traced("03-two-paths.yaml"), made("03-two-paths.yaml")
     # u2 receives [1] from u3 and [2] from u4: its total appears with the second.
-    steps = [i for i, s in enumerate(t.backward, start=1) if s.node == "u2"]
+    steps = [i for i, s in enumerate(t.trace.backward, start=1) if s.node == "u2"]
     assert len(steps) == 2
-    width = max(2, len(str(len(t.backward))))
+    width = max(2, len(str(len(t.trace.backward))))
 
     def totals(i):
         root = svg(out[f"step-{i:0{width}d}.svg"])
@@ -279,11 +281,11 @@ def test_frames_changed_step_by_step_are_the_frames_drawn_afresh(name):
     t = traced(name)
     lay = layout(t)
     frames = list(fig_module._Drawing(t, lay, "svg").steps())
-    assert [known for known, _ in frames] == list(range(1, len(t.backward) + 1))
-    width = max(2, len(str(len(t.backward))))
+    assert [known for known, _ in frames] == list(range(1, len(t.trace.backward) + 1))
+    width = max(2, len(str(len(t.trace.backward))))
     for known, picture in frames:
         fresh = fig_module._Drawing(t, lay, "svg")
-        frame = fresh.frame("step", known, t.backward[known - 1].node)
+        frame = fresh.frame("step", known, t.trace.backward[known - 1].node)
         assert fresh.render(frame, *fresh.step_parts(known)) == picture
         assert made(name)[f"step-{known:0{width}d}.svg"] == picture
 
@@ -305,7 +307,7 @@ class _Counted:
 
 @pytest.mark.parametrize("templates", ["svg", "tikz.tex"])
 def test_each_part_is_drawn_once_however_many_frames(templates):
-    t = trace_text(layered(6, 24), symbolic_forms=False, check=False)
+    t = solve_text(layered(6, 24), closed_forms=False, check=False)
     extra = {"unit": fig_module.TIKZ_UNIT} if templates == "tikz.tex" else {}
     drawing = fig_module._Drawing(t, layout(t), templates, **extra)
     calls: Counter = Counter()
@@ -314,8 +316,8 @@ def test_each_part_is_drawn_once_however_many_frames(templates):
     for kind in ("graph", "values", "gradients"):
         drawing.render(drawing.frame(kind), *drawing.picture_parts(kind), natural="1")
     if templates == "svg":
-        assert len(list(drawing.steps())) == len(t.backward) > 30
-    edges, nodes = len(t.backward) + 1, len(t.nodes)   # with the output's stub
+        assert len(list(drawing.steps())) == len(t.trace.backward) > 30
+    edges, nodes = len(t.trace.backward) + 1, len(t.trace.nodes)   # with the output's stub
     # An edge is drawn in at most four states (bare; with its value; with its gradient too;
     # as the step's), from at most two strokes, one value and two gradients (the step's in
     # bold); a node in at most four (with or without its total, as the step's or not).
@@ -339,7 +341,7 @@ def test_names_have_subscripts():
 
 def test_op_labels():
     t = traced("ops")
-    labels = {n.name: op_text(n).plain for n in t.nodes if n.kind == "gate"}
+    labels = {n.name: op_text(n).plain for n in t.trace.nodes if n.kind == "gate"}
     assert labels["a"] == "\u00d73"
     assert labels["b"] == "1/x"
     assert labels["c"] == "\u2212"
@@ -349,10 +351,10 @@ def test_op_labels():
     assert labels["h"] == "\u2212x"
     assert labels["k"] == "\u00f7"
     assert labels["y"] == "y"              # several operations: the gate's name
-    assert op_text(t.node("h")).tex == "$-x$"
-    u4 = traced("03-two-paths.yaml").node("u4")
+    assert op_text(t.trace.node("h")).tex == "$-x$"
+    u4 = traced("03-two-paths.yaml").trace.node("u4")
     assert op_text(u4).plain == "x2" and op_text(u4).tex == "$x^{2}$"
-    assert op_text(traced("07-staged-gates.yaml").node("sigy")).plain == "\u03c3"
+    assert op_text(traced("07-staged-gates.yaml").trace.node("sigy")).plain == "\u03c3"
 
 
 def test_text_is_escaped():
@@ -374,7 +376,7 @@ def test_tikz_numbers_and_names(name):
         assert "usetikzlibrary" not in text and "usepackage" not in text
         values = re.findall(r"text=tracervalue\] at \([^)]*\) \{\$(.*?)\$\};", text)
         grads = re.findall(r"text=tracergrad\] at \([^)]*\) \{\$(.*?)\$\};", text)
-        for n in t.nodes:  # every node is named (inside the shape or above it)
+        for n in t.trace.nodes:  # every node is named (inside the shape or above it)
             assert "{$" + tex_symbol(n.name) + "$}" in text
         if kind == "graph":
             assert not values and not grads
@@ -382,7 +384,7 @@ def test_tikz_numbers_and_names(name):
         expected = sorted(fmt_tex(t.values[s], d) for s, _, _ in _graph_edges(name))
         assert sorted(values) == sorted(expected + [fmt_tex(t.values[t.output], d)])
         if kind == "gradients":
-            assert len(grads) == len(t.backward) + 1 + len(t.nodes)
+            assert len(grads) == len(t.trace.backward) + 1 + len(t.trace.nodes)
 
 
 def _graph_edges(name):
@@ -420,18 +422,18 @@ def test_tikz_compiles(name, tmp_path):
 
 def test_deterministic_in_process():
     for name in ("03-two-paths.yaml", "07-staged-gates.yaml", "08-reused-operand.yaml"):
-        assert figures(trace_file(name)) == figures(trace_file(name))
+        assert figures(solve_file(name)) == figures(solve_file(name))
 
 
 def _digest_script() -> str:
     return textwrap.dedent(f"""
         import hashlib, sys
         sys.path.insert(0, {str(ROOT)!r})
-        from tests.conftest import trace_file
-        from tracer.figures import figures
+        from tests.conftest import solve_file
+        from tracer.exporters.figures import figures
         h = hashlib.sha256()
         for name in {FILES!r}:
-            for file, text in sorted(figures(trace_file(name)).items()):
+            for file, text in sorted(figures(solve_file(name)).items()):
                 h.update(name.encode() + file.encode() + text.encode())
         print(h.hexdigest())
         """)
@@ -479,24 +481,24 @@ def layered(n_inputs: int, n_gates: int) -> str:
 
 
 def test_a_50_node_graph_is_laid_out_fast():
-    t = trace_text(layered(12, 38), symbolic_forms=False, check=False)
-    assert 50 <= len(t.nodes) <= MAX_FIGURE_NODES
+    t = solve_text(layered(12, 38), closed_forms=False, check=False)
+    assert 50 <= len(t.trace.nodes) <= MAX_FIGURE_NODES
     layout(t)  # warm up Graphviz
     start = time.perf_counter()
     lay = layout(t)
     elapsed = time.perf_counter() - start
     assert elapsed < 0.5, elapsed
-    assert len(lay.edges) == len(t.backward)
+    assert len(lay.edges) == len(t.trace.backward)
 
 
 def test_large_graphs_get_fewer_figures():
-    t = trace_text(layered(20, MAX_FIGURE_NODES), symbolic_forms=False, check=False)
-    assert MAX_FIGURE_NODES < len(t.nodes) <= MAX_LAYOUT_NODES
+    t = solve_text(layered(20, MAX_FIGURE_NODES), closed_forms=False, check=False)
+    assert MAX_FIGURE_NODES < len(t.trace.nodes) <= MAX_LAYOUT_NODES
     out = figures(t)
     assert not [f for f in out if f.startswith("step-")]
     assert {"graph.svg", "values.svg", "gradients.svg"} <= set(out)
-    huge = trace_text(layered(40, MAX_LAYOUT_NODES), symbolic_forms=False, check=False)
-    assert len(huge.nodes) > MAX_LAYOUT_NODES
+    huge = solve_text(layered(40, MAX_LAYOUT_NODES), closed_forms=False, check=False)
+    assert len(huge.trace.nodes) > MAX_LAYOUT_NODES
     start = time.perf_counter()
     assert figures(huge) == {}
     assert time.perf_counter() - start < 0.1

@@ -5,9 +5,9 @@ import textwrap
 
 import pytest
 
-from tracer.errors import TracerError
-from tracer.graph import build_graph
-from tracer.load import load_text
+from tracer.core.errors import TracerError
+from tracer.core.graph import build_graph
+from tracer.core.load import load_text
 
 
 def graph(text):

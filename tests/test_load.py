@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from tracer.errors import TracerError
-from tracer.load import MAX_FILE_BYTES, load, problem_id
+from tracer.core.errors import TracerError
+from tracer.core.load import MAX_FILE_BYTES, load, problem_id
 
 GOOD = """\
 title: ok

@@ -1,10 +1,10 @@
-"""tracer.memory: the cyclic collector paused around the large-graph stages."""
+"""tracer.core.memory: the cyclic collector paused around the large-graph stages."""
 import gc
 import weakref
 
 import pytest
 
-from tracer.memory import no_cycle_collection
+from tracer.core.memory import no_cycle_collection
 
 
 class _Node:

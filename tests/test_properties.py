@@ -6,10 +6,10 @@ import math
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from tracer.engine import trace
-from tracer.graph import build_graph
-from tracer.load import load_text
-from tracer.primitives import sigmoid
+from tracer.core.engine import trace
+from tracer.core.graph import build_graph
+from tracer.core.load import load_text
+from tracer.core.primitives import sigmoid
 
 # Smooth operations only (no kinks, no domain edges) so central differences are reliable.
 UNARY = {"sin": math.sin, "cos": math.cos, "tanh": math.tanh, "sigmoid": sigmoid,
@@ -69,7 +69,7 @@ def plain_python(inputs, nodes):
 @given(graphs())
 def test_gradients_match_central_differences(case):
     inputs, nodes = case
-    t = trace(build_graph(load_text(as_yaml(inputs, nodes))), symbolic_forms=False, check=False)
+    t = trace(build_graph(load_text(as_yaml(inputs, nodes))), check=False)
     assert t.values["out"] == plain_python(inputs, nodes) or math.isclose(
         t.values["out"], plain_python(inputs, nodes), rel_tol=1e-12, abs_tol=1e-12)
     for name, value in inputs.items():

@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tracer.build import build
+from tracer.site.build import build
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),

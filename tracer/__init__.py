@@ -1,8 +1,10 @@
 """tracer: backpropagation problems as complete, correct, step-by-step teaching documents.
 
-The pipeline, one module per stage: :mod:`tracer.load` (YAML -> Problem),
-:mod:`tracer.graph` (-> Graph), :mod:`tracer.engine` (-> Trace), :mod:`tracer.render`
-(-> documents) and :mod:`tracer.build` (-> site).
+The layers, each importing only those before it (ARCHITECTURE.md):
+:mod:`tracer.core` (problem file -> graph -> Trace), :mod:`tracer.notation` (how
+primitives, names and numbers are written), :mod:`tracer.safety` (author text escaped),
+:mod:`tracer.view` (Trace -> worked solution), :mod:`tracer.exporters` (worked solution ->
+files) and :mod:`tracer.site` (files -> the published site); :mod:`tracer.cli` on top.
 """
 
 __version__ = "0.1.0"

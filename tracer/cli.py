@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
-from .errors import Diagnostic, TracerError
+from .core.errors import Diagnostic, TracerError
 
 __all__ = ["main"]
 
@@ -24,32 +24,35 @@ def _problem_files(paths: Sequence[str]) -> list[Path]:
 
 
 def _trace_file(path: Path, check: bool = True):
-    from .engine import trace
-    from .graph import build_graph
-    from .load import load
+    from .core.engine import trace
+    from .core.graph import build_graph
+    from .core.load import load
 
-    return trace(build_graph(load(path)), check=check)
+    graph = build_graph(load(path))
+    return graph, trace(graph, check=check)
 
 
 def cmd_trace(args: argparse.Namespace) -> int:
-    from .render import as_dict, render_terminal, to_json
+    from .exporters.terminal import terminal_text
+    from .exporters.trace_json import as_dict, to_json
+    from .view.solution import solve
 
     failures: list[TracerError] = []
-    traces = []
+    solutions = []
     for path in _problem_files(args.files):
         try:
-            traces.append(_trace_file(path))
+            solutions.append(solve(*_trace_file(path)))
         except TracerError as exc:
             failures.append(exc)
     if args.json:
         import json
 
-        if len(traces) == 1 and len(args.files) == 1 and not Path(args.files[0]).is_dir():
-            sys.stdout.write(to_json(traces[0]))
-        elif traces:
-            sys.stdout.write(json.dumps([as_dict(t) for t in traces], indent=2) + "\n")
+        if len(solutions) == 1 and len(args.files) == 1 and not Path(args.files[0]).is_dir():
+            sys.stdout.write(to_json(solutions[0]))
+        elif solutions:
+            sys.stdout.write(json.dumps([as_dict(s) for s in solutions], indent=2) + "\n")
     else:
-        sys.stdout.write("\n".join(render_terminal(t) for t in traces))
+        sys.stdout.write("\n".join(terminal_text(s) for s in solutions))
     return _report(failures)
 
 
@@ -70,14 +73,14 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from .build import build
+    from .site.build import build
 
     build(Path(args.config))
     return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .build import serve
+    from .site.build import serve
 
     serve(Path(args.config), args.dev_addr)
     return 0

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["fmt", "fmt_tex", "fmt_full"]
+__all__ = ["fmt", "fmt_tex", "fmt_full", "format_const"]
 
 
 def fmt(value: float, digits: int = 4) -> str:
@@ -39,4 +39,11 @@ def fmt_full(value: float) -> str:
     """The shortest text that reads back as exactly ``value`` (for generated code)."""
     if value == int(value) and abs(value) < 1e15:
         return str(int(value)) + ".0"
+    return repr(value)
+
+
+def format_const(value: float) -> str:
+    """A constant written in an expression, as short as Python's repr allows: 3.0 -> 3."""
+    if value == int(value) and abs(value) < 1e15:
+        return str(int(value))
     return repr(value)

@@ -1,18 +1,23 @@
-"""SymPy, for what it does better than we would: the local derivatives of a gate made of
-several operations (``C: 0.5 * (y - a)**2`` -> ``a - y``) and the closed form of a whole
-gradient (``2 x cos(x^2)``).  Numbers never come from here: they come from the table of
-primitives.  SymPy is imported on first use.
+"""The SymPy bridge, for what SymPy does better than we would: the local derivatives of a
+gate made of several operations (``C: 0.5 * (y - a)**2`` -> ``a - y``) and the closed form
+of a whole gradient (``2 x cos(x^2)``), and their LaTeX and Python.  Numbers never come from
+here: they come from the table of primitives.  SymPy is imported on first use.
+
+``TABLE`` has one entry per primitive: the operation in SymPy (``sp`` is :func:`namespace`:
+SymPy plus the functions of the table that SymPy lacks).  Imports only :mod:`tracer.core`
+and the rest of notation.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable, Optional
 
-from .expr import Call, Expr, Var, fold, tex_symbol, walk
-from .primitives import PRIMITIVES
+from ..core.expr import Call, Expr, Var, fold, walk
+from .latex import tex_symbol
 
-__all__ = ["too_large", "local_tex", "local_python", "closed_forms", "MAX_SYMBOLIC_OPS",
-           "MAX_CLOSED_FORM_OPS"]
+__all__ = ["TABLE", "too_large", "derivatives", "latex", "python_text", "closed_forms",
+           "ClosedForms", "MAX_SYMBOLIC_OPS", "MAX_CLOSED_FORM_OPS"]
 
 #: Gates and graphs larger than this get no symbolic formula (SymPy's cost grows fast).
 MAX_SYMBOLIC_OPS = 200
@@ -108,6 +113,31 @@ def namespace():
     return ns
 
 
+TABLE = {
+    "add": lambda sp, a, b: a + b,
+    "sub": lambda sp, a, b: a - b,
+    "mul": lambda sp, a, b: a * b,
+    "div": lambda sp, a, b: a / b,
+    "pow": lambda sp, a, b: a ** b,
+    "neg": lambda sp, a: -a,
+    "exp": lambda sp, a: sp.exp(a),
+    "log": lambda sp, a: sp.log(a),
+    "sin": lambda sp, a: sp.sin(a),
+    "cos": lambda sp, a: sp.cos(a),
+    "tan": lambda sp, a: sp.tan(a),
+    "tanh": lambda sp, a: sp.tanh(a),
+    "sigmoid": lambda sp, a: sp.sigmoid(a),
+    "relu": lambda sp, a: sp.relu(a),
+    "sqrt": lambda sp, a: sp.sqrt(a),
+    "abs": lambda sp, a: sp.Abs(a),
+    "max": lambda sp, a, b: sp.max(a, b),
+    "min": lambda sp, a, b: sp.min(a, b),
+    "step": lambda sp, a: sp.step(a),
+    "sign": lambda sp, a: sp.sign(a),
+    "heaviside": lambda sp, a: sp.Heaviside(a, sp.Rational(1, 2)),
+}
+
+
 def _ops(expr: Expr) -> int:
     return sum(1 for n in walk(expr) if isinstance(n, Call))
 
@@ -137,14 +167,16 @@ def to_sympy(expr: Expr, symbols: dict, formulas: Optional[dict] = None):
         return sp.Rational(repr(node.value)) if node.value != int(node.value) \
             else sp.Integer(int(node.value))
 
-    return fold(expr, leaf, lambda node, args: PRIMITIVES[node.op].sympy(sp, *args))
+    return fold(expr, leaf, lambda node, args: TABLE[node.op](sp, *args))
 
 
-def _latex(value, names: Iterable[str]) -> str:
+def latex(value, names: Iterable[str]) -> str:
+    """LaTeX of a SymPy expression, its symbols ``names`` written as tracer writes names."""
     sp = namespace()
     symbol_names = {sp.Symbol(n, real=True): tex_symbol(n) for n in names}
     # SymPy writes Heaviside as theta; the table (and most courses) write H.
-    return sp.latex(value, symbol_names=symbol_names, ln_notation=True).replace(r"\theta\left(", r"H\left(")
+    return sp.latex(value, symbol_names=symbol_names, ln_notation=True).replace(
+        r"\theta\left(", r"H\left(")
 
 
 def _diff(expr, symbol):
@@ -154,24 +186,35 @@ def _diff(expr, symbol):
     return sp.diff(expr, symbol).replace(sp.DiracDelta, lambda *args: sp.Integer(0))
 
 
-def local_tex(expr: Expr, operands: list[str]) -> Optional[list[str]]:
-    """LaTeX of d(expr)/d(name) for each name in ``operands``, or ``None`` if too large."""
+def derivatives(expr: Expr, operands: tuple[str, ...]) -> Optional[tuple]:
+    """d(expr)/d(name) for each name in ``operands``, as SymPy expressions, or ``None`` if
+    ``expr`` is too large.
+
+    Gates of the same shape (``sigmoid(w * u1 + b)``, ``sigmoid(w * u2 + b)``) are derived
+    once: the shape with its names numbered, then the names put back."""
     if too_large(expr):
         return None
-    symbols: dict = {}
-    gate = to_sympy(expr, symbols)
-    return [_latex(_diff(gate, symbols[name]), symbols) for name in operands]
+    rename = {name: f"v{i}" for i, name in enumerate(operands)}
+    canonical = fold(expr, lambda leaf: Var(rename[leaf.name]) if isinstance(leaf, Var)
+                     else leaf, lambda node, args: Call(node.op, tuple(args)))
+    derived = _canonical_derivatives(canonical, len(operands))
+    sp = namespace()
+    back = {sp.Symbol(f"v{i}", real=True): sp.Symbol(name, real=True)
+            for i, name in enumerate(operands)}
+    return tuple(d.xreplace(back) for d in derived)
 
 
-def local_python(expr: Expr, operands: list[str]) -> Optional[list[str]]:
-    """Python source of d(expr)/d(name) for each name in ``operands`` (functions by their
-    table names: ``sigmoid``, ``heaviside``, ``abs``, ``max``), or ``None`` if too large."""
-    if too_large(expr):
-        return None
+@lru_cache(maxsize=4096)
+def _canonical_derivatives(expr: Expr, count: int) -> tuple:
     symbols: dict = {}
     gate = to_sympy(expr, symbols)
-    printer = _python_printer()
-    return [printer.doprint(_diff(gate, symbols[name])) for name in operands]
+    return tuple(_diff(gate, symbols[f"v{i}"]) for i in range(count))
+
+
+def python_text(value) -> str:
+    """Python source of a SymPy expression (functions by their table names: ``sigmoid``,
+    ``heaviside``, ``abs``, ``max``)."""
+    return _python_printer().doprint(value)
 
 
 @lru_cache(maxsize=None)
@@ -200,13 +243,20 @@ def _python_printer():
     return Printer()
 
 
-def closed_forms(definitions: list[tuple[str, Expr]], output: str,
-                 wrt: list[str]) -> Optional[tuple[str, dict[str, str]]]:
-    """The output as a formula of the inputs, and the gradient of each name in ``wrt``.
+@dataclass(frozen=True, eq=False)
+class ClosedForms:
+    """The output as a formula of the inputs and the gradient of each name asked for, as
+    SymPy expressions over the symbols ``names``."""
 
-    ``definitions`` are the gates in topological order.  Returns ``None`` for graphs too
-    large to be worth it.
-    """
+    function: object
+    gradients: tuple[tuple[str, object], ...]
+    names: tuple[str, ...]
+
+
+def closed_forms(definitions: list[tuple[str, Expr]], output: str,
+                 wrt: Iterable[str]) -> Optional[ClosedForms]:
+    """The closed forms of a graph whose gates ``definitions`` are in topological order;
+    ``None`` for graphs too large to be worth it."""
     if sum(_ops(e) for _, e in definitions) > MAX_CLOSED_FORM_OPS:
         return None
     sp = namespace()
@@ -215,9 +265,9 @@ def closed_forms(definitions: list[tuple[str, Expr]], output: str,
     for name, expr in definitions:
         formula[name] = to_sympy(expr, symbols, formula)
     result = formula[output]
-    names = [n for n in symbols if n not in formula]
-    gradients = {}
+    names = tuple(n for n in symbols if n not in formula)
+    gradients = []
     for name in wrt:
         sym = symbols[name] if name in symbols else sp.Symbol(name, real=True)
-        gradients[name] = _latex(_diff(result, sym), names)
-    return _latex(result, names), gradients
+        gradients.append((name, _diff(result, sym)))
+    return ClosedForms(result, tuple(gradients), names)

@@ -1,31 +1,31 @@
-"""Stage 3: :class:`~tracer.graph.Graph` -> :class:`Trace`.
+"""The engine: ``(graph, inputs)`` -> :class:`Trace`.
 
 The forward pass in topological order, the backward pass in reverse topological order
-seeded with d(output)/d(output) = 1, and every chain-rule step recorded as frozen data.
-Local derivatives come from the table of primitives (their formulas are printed from the
-same text that is evaluated); SymPy supplies the formulas of multi-operation gates.
+seeded with d(output)/d(output) = 1, and every chain-rule step recorded as frozen data:
+numbers, names and the graph's expressions, no formatting and no wording.  Local
+derivatives come from the table's rules (:mod:`tracer.core.rules`), compiled once per
+operation and operand shape, so tracing the same graph again with other inputs parses and
+derives nothing.
 """
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain
 from operator import itemgetter
-from typing import Callable, NamedTuple, Optional
+from typing import Callable, Mapping, NamedTuple, Optional
 
-from . import symbolic
 from .errors import Diagnostic, TracerError
-from .expr import (Call, Const, DomainError, Expr, Var, apply, evaluate, fold, parse, tex_leaf,
-                   tex_symbol, to_tex)
+from .expr import Call, Const, DomainError, Expr, Var, apply, evaluate, fold
 from .graph import Gate, Graph
 from .memory import no_cycle_collection
 from .primitives import PRIMITIVES
+from .rules import local_rule
 
 __all__ = ["Local", "NodeTrace", "BackwardStep", "Accumulation", "ParamUpdate", "UpdateTrace",
-           "Trace", "trace", "forward", "central_difference", "local_formula"]
+           "Trace", "trace", "forward", "central_difference"]
 
 
 # ----------------------------------------------------------------------------- the trace
@@ -35,11 +35,10 @@ __all__ = ["Local", "NodeTrace", "BackwardStep", "Accumulation", "ParamUpdate", 
 # steps.  The records made once per trace are frozen dataclasses.
 
 class Local(NamedTuple):
-    """d(gate)/d(operand) for one edge: its formula and its value at this point."""
+    """d(gate)/d(operand) for one edge, at this point (``kink``: a subgradient)."""
 
     operand: str
     slot: int
-    tex: str
     value: float
     kink: bool = False
 
@@ -70,7 +69,6 @@ class BackwardStep(NamedTuple):
     slot: int
     upstream: float
     local: float
-    local_tex: str
     contribution: float
     path: Optional[int] = None
     kink: bool = False
@@ -106,26 +104,18 @@ class UpdateTrace:
     output_after: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Trace:
     """Everything both passes computed, in the order they computed it."""
 
-    id: str
-    path: str
-    title: str
-    statement: str
-    tags: tuple[str, ...]
-    precision: int
-    rounding: Optional[int]
     inputs: tuple[str, ...]
     output: str
     wrt: tuple[str, ...]
+    rounding: Optional[int]                 # hand-calculation mode: decimals kept
     nodes: tuple[NodeTrace, ...]            # forward order, inputs first
     backward: tuple[BackwardStep, ...]      # in the order applied
     sums: tuple[Accumulation, ...]          # nodes with several contributions, when complete
     update: Optional[UpdateTrace] = None
-    function_tex: Optional[str] = None      # the output as a formula of the inputs
-    gradient_tex: tuple[tuple[str, str], ...] = ()   # closed form of d output / d name
     numeric: tuple[tuple[str, float], ...] = ()      # central differences, for wrt
 
     @property
@@ -156,39 +146,28 @@ _new = tuple.__new__
 MAX_CHECK_WORK = 200_000
 
 
-def trace(graph: Graph, *, symbolic_forms: bool = True, check: bool = True) -> Trace:
+def trace(graph: Graph, inputs: Optional[Mapping[str, float]] = None, *,
+          check: bool = True) -> Trace:
     """Run both passes (and the update, if the problem has one) and record every step.
 
-    ``symbolic_forms`` adds the closed forms of the function and its gradients (small graphs
-    only); ``check`` adds central-difference estimates of the gradients in ``wrt``.
+    ``inputs`` gives the input values (default: the problem's); tracing the same graph
+    with other values is how variants of a problem are made.  ``check`` adds
+    central-difference estimates of the gradients in ``wrt``.
     """
-    problem = graph.problem
+    given = dict(graph.problem.inputs if inputs is None else inputs)
     with no_cycle_collection():
-        values = forward(graph, dict(problem.inputs))
-        symbols = {name: tex_symbol(name) for name in graph.forward_order}
-        locals_ = {name: _locals(graph, gate, values, symbols)
-                   for name, gate in graph.gates.items()}
+        values = forward(graph, given)
+        locals_ = {name: _locals(graph, gate, values) for name, gate in graph.gates.items()}
         steps, sums, grads = backward(graph, locals_)
         nodes = _nodes(graph, values, grads, locals_)
-
-    function_tex, gradient_tex = None, ()
-    if symbolic_forms:
-        forms = symbolic.closed_forms([(n, graph.gates[n].expr) for n in graph.forward_order
-                                       if n in graph.gates], graph.output, list(graph.wrt))
-        if forms is not None:
-            function_tex, grads_tex = forms
-            gradient_tex = tuple(grads_tex.items())
     # Each estimate re-runs the forward pass twice: skip the check where that gets costly.
     affordable = len(graph.wrt) * len(graph.gates) <= MAX_CHECK_WORK
-    numeric = tuple((n, central_difference(graph, n)) for n in graph.wrt) \
+    numeric = tuple((n, central_difference(graph, n, given)) for n in graph.wrt) \
         if check and affordable else ()
-
     return Trace(
-        id=problem.id, path=problem.path, title=problem.title, statement=problem.statement,
-        tags=problem.tags, precision=problem.precision, rounding=problem.rounding,
-        inputs=graph.inputs, output=graph.output, wrt=graph.wrt, nodes=tuple(nodes),
-        backward=tuple(steps), sums=sums, update=_update(graph, values, grads),
-        function_tex=function_tex, gradient_tex=gradient_tex, numeric=numeric)
+        inputs=graph.inputs, output=graph.output, wrt=graph.wrt,
+        rounding=graph.problem.rounding, nodes=tuple(nodes), backward=tuple(steps), sums=sums,
+        update=_update(graph, given, values, grads), numeric=numeric)
 
 
 def _nodes(graph: Graph, values: dict[str, float], grads: dict[str, float],
@@ -248,7 +227,7 @@ def backward(graph: Graph, locals_: dict[str, tuple[Local, ...]]
     steps: list[BackwardStep] = []
     for name in graph.backward_order:
         upstream = grads[name]
-        for operand, slot, tex, local, kink in locals_[name]:
+        for operand, slot, local, kink in locals_[name]:
             contribution = upstream * local
             if operand in several:
                 got = arrived.get(operand)
@@ -259,7 +238,7 @@ def backward(graph: Graph, locals_: dict[str, tuple[Local, ...]]
                 path = len(got[0])
             else:
                 path = None
-            steps.append(_new(BackwardStep, (operand, name, slot, upstream, local, tex,
+            steps.append(_new(BackwardStep, (operand, name, slot, upstream, local,
                                              contribution, path, kink)))
             grads[operand] += contribution
     if not all(map(math.isfinite, grads.values())):
@@ -273,14 +252,14 @@ def backward(graph: Graph, locals_: dict[str, tuple[Local, ...]]
     return steps, sums, grads
 
 
-def _update(graph: Graph, values: dict[str, float], grads: dict[str, float]
-            ) -> Optional[UpdateTrace]:
+def _update(graph: Graph, given: dict[str, float], values: dict[str, float],
+            grads: dict[str, float]) -> Optional[UpdateTrace]:
     update = graph.problem.update
     if update is None:
         return None
     params = tuple(ParamUpdate(p, values[p], grads[p], values[p] - update.learning_rate * grads[p])
                    for p in update.params)
-    inputs = dict(graph.problem.inputs)
+    inputs = dict(given)
     inputs.update((p.name, p.new) for p in params)
     after = forward(graph, inputs)
     return UpdateTrace(update.learning_rate, params,
@@ -288,11 +267,14 @@ def _update(graph: Graph, values: dict[str, float], grads: dict[str, float]
                        values[graph.output], after[graph.output])
 
 
-def central_difference(graph: Graph, name: str, h: float = 1e-6) -> float:
-    """(f(v + h) - f(v - h)) / 2h in full precision: an independent check of d output/d name.
+def central_difference(graph: Graph, name: str, inputs: Optional[Mapping[str, float]] = None,
+                       h: float = 1e-6) -> float:
+    """(f(v + h) - f(v - h)) / 2h in full precision: an independent check of d output/d name
+    at ``inputs`` (default: the problem's).
 
     For a node, its value is perturbed and the nodes after it recomputed."""
-    values = forward(graph, dict(graph.problem.inputs), rounding=None)
+    given = dict(graph.problem.inputs if inputs is None else inputs)
+    values = forward(graph, given, rounding=None)
     step = h * max(1.0, abs(values[name]))
 
     def output_with(v: float) -> float:
@@ -306,9 +288,9 @@ def central_difference(graph: Graph, name: str, h: float = 1e-6) -> float:
                 elif started and n in graph.gates:
                     shifted[n] = _evaluate_gate(graph.gates[n], shifted)
             return shifted[graph.output]
-        inputs = dict(graph.problem.inputs)
-        inputs[name] = v
-        return forward(graph, inputs, rounding=None)[graph.output]
+        shifted_inputs = dict(given)
+        shifted_inputs[name] = v
+        return forward(graph, shifted_inputs, rounding=None)[graph.output]
 
     try:
         return (output_with(values[name] + step) - output_with(values[name] - step)) / (2 * step)
@@ -318,19 +300,13 @@ def central_difference(graph: Graph, name: str, h: float = 1e-6) -> float:
 
 # ----------------------------------------------------------------------------- local derivatives
 
-def _locals(graph: Graph, gate: Gate, values: dict[str, float], symbols: dict[str, str]
-            ) -> tuple[Local, ...]:
+def _locals(graph: Graph, gate: Gate, values: dict[str, float]) -> tuple[Local, ...]:
     try:
         if gate.simple:
-            return _simple_locals(gate, values, symbols)
+            return _simple_locals(gate, values)
         return _gate_locals(gate, values)
     except DomainError as exc:
         raise _domain_error(graph, gate, exc, "backward") from None
-
-
-@lru_cache(maxsize=None)
-def _local_expr(op: str, index: int) -> Expr:
-    return parse(PRIMITIVES[op].local[index])
 
 
 _SLOTS = {"a": 0, "b": 1, "out": 2}
@@ -341,7 +317,7 @@ def _local_function(op: str, index: int) -> Callable[[tuple[float, ...]], float]
     """The table's local derivative as a function of (a, b, out), built once per entry
     from the same primitives (the tree is walked here, not at every gate)."""
     def leaf(node):
-        if isinstance(node, Const):
+        if type(node) is not Var:
             value = node.value
             return lambda env: value
         return itemgetter(_SLOTS[node.name])
@@ -354,51 +330,43 @@ def _local_function(op: str, index: int) -> Callable[[tuple[float, ...]], float]
         f, g = args
         return lambda env: apply(prim, (f(env), g(env)))
 
-    return fold(_local_expr(op, index), leaf, call)  # type: ignore[return-value]
+    return fold(local_rule(op, index), leaf, call)  # type: ignore[return-value]
 
 
-def _simple_locals(gate: Gate, values: dict[str, float], symbols: dict[str, str]
-                   ) -> tuple[Local, ...]:
+def _simple_locals(gate: Gate, values: dict[str, float]) -> tuple[Local, ...]:
     call: Call = gate.expr  # type: ignore[assignment]
     uses = gate.operands    # the operands that are names, repeats included
-    out = gate.name
-    # The local derivatives are written over (a, b, out); their formulas' fields are {0},
-    # {1} (the distinct names) and {2} (the gate).  Most gates apply an operation to names
-    # only: their plan depends on the operation and on whether a name is used twice
+    # The local derivatives are functions of (a, b, out).  Most gates apply an operation to
+    # names only: their plan depends on the operation and on whether a name is used twice
     # (x * x), found without walking the operands; written out per arity as this runs
     # once per gate.
     if len(uses) == 1 == len(call.args):
-        (a,) = names = uses
+        names = uses
         plan = _names_only_plan(call.op, False)
-        operands: tuple | list = (values[a],)
-        symbols_ = (symbols[a], "", symbols[out])
+        operands: tuple | list = (values[uses[0]],)
     elif len(uses) == 2 == len(call.args):
         a, b = uses
         twice = a == b
         plan = _names_only_plan(call.op, twice)
         operands = (values[a], values[b])
         names = (a,) if twice else uses
-        symbols_ = (symbols[a], "" if twice else symbols[b], symbols[out])
     elif len(uses) == 1 and len(call.args) == 2:      # a name and a number: x ** 2, 0.5 * u
-        (a,) = names = uses
+        names = uses
         x, y = call.args
         if type(x) is Var:
-            plan = _name_number_plan(call.op, 0, y.value)  # type: ignore[union-attr]
-            operands = (values[a], y.value)  # type: ignore[union-attr]
+            plan = _name_number_plan(call.op, 0)
+            operands = (values[uses[0]], y.value)  # type: ignore[union-attr]
         else:
-            plan = _name_number_plan(call.op, 1, x.value)  # type: ignore[union-attr]
-            operands = (x.value, values[a])  # type: ignore[union-attr]
-        symbols_ = (symbols[a], "", symbols[out])
+            plan = _name_number_plan(call.op, 1)
+            operands = (x.value, values[uses[0]])  # type: ignore[union-attr]
     else:
         names, shape = _shape(call)
         plan = _local_plan(call.op, shape)
         operands = [values[x.name] if type(x) is Var else x.value for x in call.args]
-        symbols_ = (symbols[names[0]], symbols[names[1]] if len(names) > 1 else "",
-                    symbols[out])
     kink = plan.kink is not None and bool(plan.kink(*operands))
-    env = (operands[0], operands[1] if len(operands) > 1 else 0.0, values[out])
-    return tuple([_new(Local, (names[k], slot, template.format(*symbols_), function(env), kink))
-                  for slot, k, function, template in plan.slots])
+    env = (operands[0], operands[1] if len(operands) > 1 else 0.0, values[gate.name])
+    return tuple([_new(Local, (names[k], slot, function(env), kink))
+                  for slot, k, function in plan.slots])
 
 
 @dataclass(frozen=True)
@@ -406,13 +374,13 @@ class _LocalPlan:
     """How to get a simple gate's locals, the same for every gate of one shape."""
 
     kink: Optional[Callable[..., bool]]
-    slots: tuple[tuple[int, int, Callable, str], ...]  # (slot, which name, value, LaTeX format)
+    slots: tuple[tuple[int, int, Callable], ...]  # (slot, which name, value)
 
 
 def _shape(call: Call) -> tuple[list[str], tuple]:
     """The distinct names of a simple gate's operands, and its shape: each operand as
-    ("name", index into the names) or ("number", value); tagged so that the number 1.0
-    never stands for the name number 1."""
+    ("name", index into the names) or ("number",); the operands' positions are what the
+    plan depends on."""
     names: list[str] = []
     shape = []
     for arg in call.args:
@@ -423,7 +391,7 @@ def _shape(call: Call) -> tuple[list[str], tuple]:
                 shape.append(("name", len(names)))
                 names.append(arg.name)
         else:
-            shape.append(("number", arg.value))
+            shape.append(("number",))
     return names, tuple(shape)
 
 
@@ -435,69 +403,18 @@ def _names_only_plan(op: str, twice: bool) -> _LocalPlan:
 
 
 @lru_cache(maxsize=None)
-def _name_number_plan(op: str, name_at: int, number: float) -> _LocalPlan:
-    shape = [("number", number)]
+def _name_number_plan(op: str, name_at: int) -> _LocalPlan:
+    shape: list[tuple] = [("number",)]
     shape.insert(name_at, ("name", 0))
     return _local_plan(op, tuple(shape))
 
 
 @lru_cache(maxsize=None)
 def _local_plan(op: str, shape: tuple) -> _LocalPlan:
-    slots = tuple((slot, v, _local_function(op, i), _local_tex_shape(op, i, shape))
-                  for slot, (i, v) in enumerate((i, v) for i, (kind, v) in enumerate(shape)
-                                                if kind == "name"))
+    slots = tuple((slot, v, _local_function(op, i))
+                  for slot, (i, v) in enumerate((i, kind[1]) for i, kind in enumerate(shape)
+                                                if kind[0] == "name"))
     return _LocalPlan(PRIMITIVES[op].kink, slots)
-
-
-def local_formula(call: Call, index: int, out: str) -> Expr:
-    """The table's local derivative of a simple gate with respect to its operand ``index``,
-    with the gate's own operands (and ``out``, the gate's name) put in, simplified:
-    for ``u4 = u2 ** 2`` it is ``2 * u2``."""
-    names = dict(zip("ab", call.args), out=Var(out))
-    return fold(_local_expr(call.op, index),  # type: ignore[return-value]
-                lambda leaf: names.get(leaf.name, leaf) if isinstance(leaf, Var) else leaf,
-                lambda node, args: _simplify(Call(node.op, tuple(args))))
-
-
-@lru_cache(maxsize=None)
-def _local_tex_shape(op: str, index: int, shape: tuple) -> str:
-    """The formula for operands of this shape as a format string: {0}, {1}, {2} (out).
-    Formulas depend on the operands' names only through their symbols, so each shape is
-    printed once (u2 ** 2 and v7 ** 2 share "2 {0}") and the symbols are put in."""
-    args = tuple(Var(f"\x00{v}\x00") if kind == "name" else Const(v) for kind, v in shape)
-    expr = local_formula(Call(op, args), index, "\x002\x00")
-
-    def leaf(node):
-        if isinstance(node, Var):
-            return node.name, 100
-        return tex_leaf(node)
-
-    text = to_tex(expr, leaf).replace("{", "{{").replace("}", "}}")
-    return re.sub("\x00(\\w+)\x00", r"{\1}", text)
-
-
-def _simplify(node: Call) -> Expr:
-    args = node.args
-    if node.op != "div" and all(isinstance(a, Const) for a in args):
-        try:
-            return Const(apply(PRIMITIVES[node.op], tuple(a.value for a in args)))  # type: ignore
-        except DomainError:
-            return node
-    one = Const(1.0)
-    if node.op == "mul":
-        if args[0] == one:
-            return args[1]
-        if args[1] == one:
-            return args[0]
-        if Const(0.0) in args:
-            return Const(0.0)
-    if node.op == "pow" and args[1] == one:
-        return args[0]
-    if node.op in ("add", "sub") and args[1] == Const(0.0):
-        return args[0]
-    if node.op == "neg" and isinstance(args[0], Const):
-        return Const(-args[0].value)
-    return node
 
 
 def _gate_locals(gate: Gate, values: dict[str, float]) -> tuple[Local, ...]:
@@ -542,21 +459,8 @@ def _gate_locals(gate: Gate, values: dict[str, float]) -> tuple[Local, ...]:
             kink = kink or bool(prim.kink and prim.kink(*operands))
             for j, k in enumerate(kids[i]):
                 if has_var[k]:
-                    adjoint[k] += adjoint[i] * evaluate(_local_expr(n.op, j), env)
-    texts = _gate_local_tex(gate.expr, gate.operands)
-    return tuple(Local(name, slot, texts[slot], grads[name], kink)
-                 for slot, name in enumerate(gate.operands))
-
-
-def _gate_local_tex(expr: Expr, operands: tuple[str, ...]) -> tuple[str, ...]:
-    if symbolic.too_large(expr):  # no formula: the documents name the derivative instead
-        return tuple("" for _ in operands)
-    return _small_gate_local_tex(expr, operands)
-
-
-@lru_cache(maxsize=1024)  # hashing an expression is recursive: only small ones come here
-def _small_gate_local_tex(expr: Expr, operands: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(symbolic.local_tex(expr, list(operands)) or ("",) * len(operands))
+                    adjoint[k] += adjoint[i] * evaluate(local_rule(n.op, j), env)
+    return tuple(Local(name, slot, grads[name], kink) for slot, name in enumerate(gate.operands))
 
 
 def _domain_error(graph: Graph, gate: Gate, exc: DomainError, phase: str) -> TracerError:

@@ -12,13 +12,14 @@ Enable it in mkdocs.yml::
 
 Everything generated lives in memory and reaches the site through
 ``File.generated``: nothing is ever written into the docs folder.  The coupling to MkDocs
-stays in this file; the work is done by :mod:`tracer.build`.
+stays in this file; the work is done by the build's phases (:mod:`tracer.site.build`),
+which hand a ``tracer build``'s prepared pages to the plugin through :meth:`use_pages`.
 """
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 from mkdocs.config import base
 from mkdocs.config import config_options as c
@@ -26,15 +27,19 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, get_plugin_logger
 from mkdocs.structure.files import File, Files
 
-from . import build as _build
-from .errors import TracerError
+from ..core.errors import TracerError
+from .build import check_problems, find_problems, generate, keep_pages
+from .cache import ASSETS, Cache
+from .config import Site, site_settings
+from .pages import SITE_FOLDER, ProblemPages, home_page, problems_nav
+from .pdf import SOURCE_DATE_EPOCH, compile_pdfs
 
 __all__ = ["TracerPlugin", "TracerConfig", "NAV_PLACEHOLDER", "ASSET_FOLDER"]
 
 log = get_plugin_logger(__name__)
 
 #: A nav entry with this value is replaced by one section per problem.
-NAV_PLACEHOLDER = _build.SITE_FOLDER + "/"
+NAV_PLACEHOLDER = SITE_FOLDER + "/"
 #: Where tracer's own scripts, styles and KaTeX are served from, inside the site.
 ASSET_FOLDER = "assets/tracer"
 _STYLES = ("katex/katex.min.css", "tracer.css")
@@ -55,9 +60,15 @@ class TracerPlugin(BasePlugin[TracerConfig]):
 
     def __init__(self) -> None:
         #: Pages prepared by ``tracer build``; when None the plugin generates them itself.
-        self.prepared: Optional[list[_build.ProblemPages]] = None
+        self.prepared: Optional[list[ProblemPages]] = None
         self.command = "build"
-        self._cache: Optional[_build.Cache] = None
+        self._cache: Optional[Cache] = None
+
+    def use_pages(self, pages: Optional[Sequence[ProblemPages]]) -> None:
+        """Publish these prepared pages in the next build instead of generating them
+        (``tracer build`` has checked, rendered and compiled them already); None to go
+        back to generating them."""
+        self.prepared = None if pages is None else list(pages)
 
     # Defining on_startup also keeps this instance (and its cache) across the rebuilds of
     # `mkdocs serve`.
@@ -71,7 +82,7 @@ class TracerPlugin(BasePlugin[TracerConfig]):
             raise PluginError("the tracer plugin needs 'use_directory_urls: false' in "
                               "mkdocs.yml (pages at problems/<id>/answers.html)")
         # The sitemap carries the build date: a fixed one keeps builds byte-identical.
-        os.environ.setdefault("SOURCE_DATE_EPOCH", str(_build.SOURCE_DATE_EPOCH))
+        os.environ.setdefault("SOURCE_DATE_EPOCH", str(SOURCE_DATE_EPOCH))
         for name in _STYLES:
             if f"{ASSET_FOLDER}/{name}" not in config.extra_css:
                 config.extra_css.append(f"{ASSET_FOLDER}/{name}")
@@ -82,12 +93,12 @@ class TracerPlugin(BasePlugin[TracerConfig]):
         return config
 
     def on_files(self, files: Files, *, config: Any) -> Files:
-        site = _build.site_settings(config, self)
+        site = site_settings(config, self)
         pages = self.prepared if self.prepared is not None else self._generate(site)
-        generated: dict[str, Any] = {"index.md": _build.home_page(pages)}
+        generated: dict[str, Any] = {"index.md": home_page(pages)}
         for problem in pages:
             for name, content in problem.files.items():
-                generated[f"{_build.SITE_FOLDER}/{problem.id}/{name}"] = content
+                generated[f"{SITE_FOLDER}/{problem.id}/{name}"] = content
         clash = sorted(uri for uri in generated if files.get_file_from_path(uri) is not None)
         if clash:
             raise PluginError(
@@ -98,24 +109,24 @@ class TracerPlugin(BasePlugin[TracerConfig]):
                 files.append(File.generated(config, uri, abs_src_path=str(content)))
             else:
                 files.append(File.generated(config, uri, content=content))
-        for path in sorted(_build.ASSETS.rglob("*")):
+        for path in sorted(ASSETS.rglob("*")):
             # Notes for maintainers (.md) would become pages; the rest is served as is.
             if path.is_file() and path.suffix != ".md":
-                uri = f"{ASSET_FOLDER}/{path.relative_to(_build.ASSETS).as_posix()}"
+                uri = f"{ASSET_FOLDER}/{path.relative_to(ASSETS).as_posix()}"
                 files.append(File.generated(config, uri, abs_src_path=str(path)))
-        config.nav = _expand_nav(config.nav, _build.problems_nav(pages))
+        config.nav = _expand_nav(config.nav, problems_nav(pages))
         return files
 
     def on_serve(self, server: Any, *, config: Any, builder: Any) -> Any:
-        site = _build.site_settings(config, self)
+        site = site_settings(config, self)
         server.watch(str(site.problems))
         return server
 
-    def _generate(self, site: "_build.Site") -> list[_build.ProblemPages]:
+    def _generate(self, site: Site) -> list[ProblemPages]:
         if self._cache is None or self._cache.folder != site.cache_dir:
-            self._cache = _build.Cache(site.cache_dir)
+            self._cache = Cache(site.cache_dir)
         try:
-            return _build.generate(site, self._cache, say=log.info)
+            return generate(site, self._cache, say=log.info)
         except TracerError as exc:
             if self.command != "serve":
                 raise PluginError("\n".join(str(d) for d in exc.diagnostics)) from None
@@ -124,17 +135,17 @@ class TracerPlugin(BasePlugin[TracerConfig]):
                 log.error(str(d))
             return self._good_problems(site)
 
-    def _good_problems(self, site: "_build.Site") -> list[_build.ProblemPages]:
-        pages: list[_build.ProblemPages] = []
+    def _good_problems(self, site: Site) -> list[ProblemPages]:
+        pages: list[ProblemPages] = []
         try:
-            sources = _build.find_problems(site.problems)
+            sources = find_problems(site.problems)
         except TracerError:
             return pages
         for path in sources:
             try:
-                checked = _build.check_problems([path], self._cache, allow_html=site.allow_html)
-                found = _build.keep_pages(checked, self._cache)
-                found, _ = _build.compile_pdfs(found, self._cache, site.pdf, say=log.info,
+                checked = check_problems([path], self._cache, allow_html=site.allow_html)
+                found = keep_pages(checked, self._cache)
+                found, _ = compile_pdfs(found, self._cache, site.pdf, say=log.info,
                                                config_file=site.config_file)
             except TracerError:
                 continue

@@ -1,0 +1,61 @@
+"""The notation tables: every primitive written in every backend, one place for names.
+
+Adding a primitive to tracer.core.primitives makes these tests name each table that lacks
+it (LaTeX, SVG, Python, PyTorch, SymPy) and each helper the generated code does not define.
+"""
+from __future__ import annotations
+
+import pytest
+
+from tracer.core.expr import Call, Var, parse
+from tracer.core.primitives import PRIMITIVES
+from tracer.exporters.base import document_environment
+from tracer.notation import latex, python, svg, sympy, torch
+from tracer.notation.latex import tex_symbol, to_tex
+from tracer.notation.python import to_python
+from tracer.notation.svg import name_parts
+
+TABLES = {"LaTeX (tracer/notation/latex.py)": latex.TABLE,
+          "SVG (tracer/notation/svg.py)": svg.TABLE,
+          "Python (tracer/notation/python.py)": python.TABLE,
+          "PyTorch (tracer/notation/torch.py)": torch.TABLE,
+          "SymPy (tracer/notation/sympy.py)": sympy.TABLE}
+
+
+@pytest.mark.parametrize("table", sorted(TABLES))
+def test_every_primitive_has_an_entry(table):
+    missing = sorted(set(PRIMITIVES) - set(TABLES[table]))
+    unknown = sorted(set(TABLES[table]) - set(PRIMITIVES))
+    assert not missing, f"the {table} table has no entry for: {', '.join(missing)}"
+    assert not unknown, f"the {table} table has entries for unknown primitives: {unknown}"
+
+
+@pytest.mark.parametrize("module, template", [
+    (python, "code/helpers.py.j2"), (torch, "code/torch_helpers.py.j2")])
+def test_every_helper_of_generated_code_is_defined(module, template):
+    defined = document_environment().get_template(template).module
+    missing = [name for name in module.HELPERS if not hasattr(defined, name)]
+    assert not missing, f"templates/{template} defines no macro for: {', '.join(missing)}"
+
+
+@pytest.mark.parametrize("name", sorted(PRIMITIVES))
+def test_python_notation_parses_back_and_latex_is_written(name):
+    prim = PRIMITIVES[name]
+    call = Call(name, tuple(Var(v) for v in "ab"[: prim.arity]))
+    assert parse(to_python(call)) == call
+    assert to_tex(call)
+
+
+@pytest.mark.parametrize("name, tex, runs", [
+    ("x1", "x_{1}", [("x", "i"), ("1", "sub")]),
+    ("w_out", r"w_{\mathrm{out}}", [("w", "i"), ("out", "sub")]),
+    ("alpha", r"\alpha", [("α", "i")]),
+    ("lambda_", r"\lambda", [("λ", "i")]),
+    ("Omega2", r"\Omega_{2}", [("Ω", "i"), ("2", "sub")]),
+    # Alpha has no LaTeX command of its own: both write the name as it is
+    ("Alpha1", r"\mathit{Alpha}_{1}", [("Alpha", "i"), ("1", "sub")]),
+    ("num", r"\mathit{num}", [("num", "i")]),
+])
+def test_names_read_alike_in_latex_and_figures(name, tex, runs):
+    assert tex_symbol(name) == tex
+    assert name_parts(name) == runs

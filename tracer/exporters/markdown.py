@@ -1,0 +1,26 @@
+"""The site's pages of a problem: ``worksheet.md`` and ``answers.md`` (Markdown with LaTeX
+math for arithmatex and KaTeX), from ``templates/markdown/``."""
+from __future__ import annotations
+
+from ..safety.markdown import md_statement
+from ..view.solution import Solution
+from .base import Content, Exporter, Options, context, document_environment, register, shared
+from .code import generated_code
+from .mathtex import tex_solution
+
+__all__ = ["MarkdownExporter"]
+
+
+@register
+class MarkdownExporter(Exporter):
+    name = "markdown"
+    order = 10
+
+    def files(self, solution: Solution, options: Options) -> dict[str, Content]:
+        env = document_environment()
+        names = context(shared(solution, tex_solution),
+                        statement_md=md_statement(solution.statement,
+                                                  allow_html=options.allow_html),
+                        code=shared(solution, generated_code))
+        return {name: env.get_template(f"markdown/{name}.j2").render(names)
+                for name in ("worksheet.md", "answers.md")}

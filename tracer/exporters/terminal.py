@@ -1,0 +1,39 @@
+"""The trace as readable text for a terminal (``tracer trace``): forward values, every
+backward step and the final gradients, from ``templates/terminal/``."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..notation.python import expr_values_text, to_python
+from ..view.solution import Solution
+from .base import Content, Exporter, Options, environment, register
+
+__all__ = ["TerminalExporter", "terminal_text"]
+
+
+@dataclass(frozen=True)
+class TextLine:
+    name: str
+    formula: str
+    substituted: str
+    value: float
+
+
+def terminal_text(solution: Solution) -> str:
+    """The worked solution as plain text."""
+    values = solution.values
+    forward = [TextLine(line.name, to_python(line.expr),
+                        expr_values_text(line.expr, values, solution.precision), line.value)
+               for line in solution.gates]
+    return environment().get_template("terminal/trace.txt.j2").render(
+        s=solution, trace=solution.trace, forward=forward)
+
+
+@register
+class TerminalExporter(Exporter):
+    name = "terminal"
+    order = 90
+    site = False
+
+    def files(self, solution: Solution, options: Options) -> dict[str, Content]:
+        return {"trace.txt": terminal_text(solution)}

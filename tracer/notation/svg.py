@@ -1,0 +1,65 @@
+"""Figure notation: how each primitive is labelled inside its gate (SVG text and the TikZ
+math of the same label), as on a circuit diagram: ``+``, ``×3``, ``x²``, ``σ``.
+
+``TABLE`` has one entry per primitive: ``kind`` says how the label is put together
+(an infix symbol that may carry a constant operand, a power, a prefix such as ``−x`` or
+``√x``, bars ``|x|``, or a function name), ``text`` is the Unicode text and ``tex`` its
+LaTeX.  Imports only the rest of notation.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .names import greek, split_name
+
+__all__ = ["SvgForm", "TABLE", "name_parts"]
+
+
+@dataclass(frozen=True)
+class SvgForm:
+    """A primitive's label: ``kind`` is "infix", "power", "prefix", "bars" or "function"."""
+
+    kind: str
+    text: str = ""
+    tex: str = ""
+
+
+TABLE: dict[str, SvgForm] = {
+    "add": SvgForm("infix", "+", "+"),
+    "sub": SvgForm("infix", "\u2212", "-"),
+    "mul": SvgForm("infix", "\u00d7", r"\times"),
+    "div": SvgForm("infix", "\u00f7", r"\div"),
+    "pow": SvgForm("power"),
+    "neg": SvgForm("prefix", "\u2212", "-x"),
+    "sqrt": SvgForm("prefix", "\u221a", r"\sqrt{x}"),
+    "abs": SvgForm("bars", "|", "|x|"),
+    "exp": SvgForm("function", "exp", r"\exp"),
+    "log": SvgForm("function", "ln", r"\ln"),
+    "sin": SvgForm("function", "sin", r"\sin"),
+    "cos": SvgForm("function", "cos", r"\cos"),
+    "tan": SvgForm("function", "tan", r"\tan"),
+    "tanh": SvgForm("function", "tanh", r"\tanh"),
+    "sigmoid": SvgForm("function", "\u03c3", r"\sigma"),
+    "relu": SvgForm("function", "relu", r"\mathrm{relu}"),
+    "max": SvgForm("function", "max", r"\max"),
+    "min": SvgForm("function", "min", r"\min"),
+    "step": SvgForm("function", "step", r"\mathrm{step}"),
+    "sign": SvgForm("function", "sign", r"\mathrm{sign}"),
+    "heaviside": SvgForm("function", "H", "H"),
+}
+
+
+def name_parts(name: str) -> list[tuple[str, str]]:
+    """A variable name as runs of (text, role), following
+    :func:`tracer.notation.latex.tex_symbol`: ``x1`` is x with the subscript 1, ``w_out``
+    is w with the subscript out, ``alpha`` is α.  Roles: "i" italic, "sub" subscript."""
+    base, sub = split_name(name)
+    if not base:
+        return [(name, "i")]
+    letter = greek(base) if len(base) > 1 else None
+    head = [(letter[1] if letter else base, "i")]
+    if not sub:
+        return head
+    if "_" in sub:
+        return head + [(t, "sub") for t, _ in name_parts(sub)]
+    return head + [(sub, "sub")]

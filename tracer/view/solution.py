@@ -1,0 +1,296 @@
+"""The worked solution: a :class:`~tracer.core.engine.Trace` arranged as a teacher explains
+it, with numbers as numbers and formulas as expressions, in no format.
+
+:func:`solve` makes it once per problem (and per variant); every exporter formats it its
+own way.  It holds the forward pass line by line, the local gradients, the backward steps
+grouped by the gate that passes its gradient on (each sum placed right after the
+contribution that completes it), the final gradients with their independent check, the
+closed forms and the gradient-descent step.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Mapping, Optional
+
+from ..core.engine import Accumulation, NodeTrace, Trace, UpdateTrace
+from ..core.expr import Call, Expr, evaluate, walk
+from ..core.graph import Graph
+from ..core.primitives import PRIMITIVES
+from .derive import Derivation, LocalFormula, derive
+
+__all__ = ["Solution", "Value", "LocalGradient", "ForwardLine", "Step", "Block", "GateGroup",
+           "FinalGradient", "ClosedForm", "ParamStep", "UpdateSolution", "solve"]
+
+
+@dataclass(frozen=True)
+class Value:
+    """An input and its value."""
+
+    name: str
+    value: float
+
+
+@dataclass(frozen=True, eq=False)
+class LocalGradient:
+    """d(gate)/d(operand): its formula and its value here (``kink``: a subgradient)."""
+
+    gate: str
+    operand: str
+    slot: int
+    formula: LocalFormula
+    value: float
+    kink: bool
+
+
+@dataclass(frozen=True, eq=False)
+class ForwardLine:
+    """One gate of the forward pass: ``name = expr = value``; ``rounded`` when the hand
+    calculation rounded the value."""
+
+    name: str
+    expr: Expr
+    value: float
+    rounded: bool
+    locals: tuple[LocalGradient, ...] = ()
+
+
+@dataclass(frozen=True, eq=False)
+class Step:
+    """One application of the chain rule: ``node`` receives ``contribution`` =
+    ``upstream`` x ``local`` from ``source``.  ``path`` is the label k of the k-th of
+    several contributions; ``use`` counts the uses of ``node`` by ``source`` when it uses
+    it several times; ``sum`` is the sum this step completes."""
+
+    index: int
+    node: str
+    source: str
+    slot: int
+    path: Optional[int]
+    upstream: float
+    local: LocalGradient
+    contribution: float
+    kink_op: Optional[str]
+    use: Optional[int]
+    uses: int
+    sum: Optional[Accumulation]
+
+    @property
+    def kink(self) -> bool:
+        return self.local.kink
+
+
+@dataclass(frozen=True, eq=False)
+class Block:
+    """Steps shown together, then the sum they complete (if any) and the kinks they met."""
+
+    steps: tuple[Step, ...]
+    sum: Optional[Accumulation]
+    kinks: tuple[str, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class GateGroup:
+    """A gate passing its gradient ``upstream`` back to its operands."""
+
+    source: str
+    expr: Expr
+    upstream: float
+    is_output: bool
+    blocks: tuple[Block, ...]
+
+
+@dataclass(frozen=True)
+class FinalGradient:
+    """d output / d name by backpropagation, and by central differences where defined."""
+
+    name: str
+    grad: float
+    numeric: Optional[float]
+
+
+@dataclass(frozen=True, eq=False)
+class ClosedForm:
+    """d output / d name as one formula (SymPy's), and its value (None where unknown)."""
+
+    name: str
+    formula: object
+    value: Optional[float]
+
+
+@dataclass(frozen=True)
+class ParamStep:
+    """``new = old - learning_rate * grad``."""
+
+    name: str
+    old: float
+    grad: float
+    new: float
+
+
+@dataclass(frozen=True, eq=False)
+class UpdateSolution:
+    """One step of gradient descent, then the forward pass with the new parameters."""
+
+    learning_rate: float
+    params: tuple[ParamStep, ...]
+    forward: tuple[ForwardLine, ...]
+    before: float
+    after: float
+
+
+@dataclass(frozen=True, eq=False)
+class Solution:
+    """A problem's worked solution (see the module's description)."""
+
+    id: str
+    title: str
+    statement: str
+    tags: tuple[str, ...]
+    precision: int
+    rounding: Optional[int]
+    output: str
+    wrt: tuple[str, ...]
+    inputs: tuple[Value, ...]
+    gates: tuple[ForwardLine, ...]
+    steps: tuple[Step, ...]
+    groups: tuple[GateGroup, ...]
+    sums: tuple[Accumulation, ...]
+    final: tuple[FinalGradient, ...]
+    function: Optional[object]             # the output as one formula (SymPy's), if small
+    closed: tuple[ClosedForm, ...]
+    closed_names: tuple[str, ...]          # the names the closed forms are written in
+    update: Optional[UpdateSolution]
+    kink_ops: tuple[str, ...]              # kinked operations the gates use
+    trace: Trace
+
+    @property
+    def locals(self) -> list[LocalGradient]:
+        """Every local gradient, gate by gate."""
+        return [local for line in self.gates for local in line.locals]
+
+    @property
+    def values(self) -> dict[str, float]:
+        return self.trace.values
+
+    @property
+    def gradients(self) -> dict[str, float]:
+        return self.trace.gradients
+
+
+def solve(graph: Graph, trace: Trace, derivation: Optional[Derivation] = None) -> Solution:
+    """The worked solution of ``trace`` (a trace of ``graph``); ``derivation`` is the
+    graph's formulas (:func:`~tracer.view.derive.derive`), made here if not given."""
+    problem = graph.problem
+    derivation = derivation or derive(graph)
+    values = trace.values
+    gates = tuple(_forward_line(node, values, trace.rounding, derivation)
+                  for node in trace.nodes if node.kind == "gate")
+    steps = _steps(trace, {line.name: line for line in gates})
+    closed, names, function = _closed(trace, derivation)
+    return Solution(
+        id=problem.id, title=problem.title, statement=problem.statement, tags=problem.tags,
+        precision=problem.precision, rounding=trace.rounding, output=trace.output,
+        wrt=trace.wrt, inputs=tuple(Value(n.name, n.value) for n in trace.nodes
+                                    if n.kind == "input"),
+        gates=gates, steps=steps, groups=_groups(trace, steps), sums=trace.sums,
+        final=_final(trace), function=function, closed=closed, closed_names=names,
+        update=_update(trace.update, gates, trace.rounding),
+        kink_ops=tuple(sorted({n.op for line in gates for n in walk(line.expr)
+                               if isinstance(n, Call) and PRIMITIVES[n.op].kink is not None})),
+        trace=trace)
+
+
+def _forward_line(node: NodeTrace, values: Mapping[str, float], rounding: Optional[int],
+                  derivation: Derivation) -> ForwardLine:
+    formulas = derivation.locals[node.name]
+    locals_ = tuple(LocalGradient(node.name, l.operand, l.slot, formulas[l.slot], l.value,
+                                  l.kink) for l in node.locals)
+    rounded = rounding is not None and evaluate(node.expr, values) != node.value  # type: ignore
+    return ForwardLine(node.name, node.expr, node.value, rounded, locals_)  # type: ignore
+
+
+def _steps(trace: Trace, lines: dict[str, ForwardLine]) -> tuple[Step, ...]:
+    sums = {a.node: a for a in trace.sums}
+    nodes = {n.name: n for n in trace.nodes}
+    steps = []
+    for index, s in enumerate(trace.backward, 1):
+        source = nodes[s.source]
+        uses = source.operands.count(s.node)
+        total = sums.get(s.node)
+        steps.append(Step(
+            index=index, node=s.node, source=s.source, slot=s.slot, path=s.path,
+            upstream=s.upstream, local=lines[s.source].locals[s.slot],
+            contribution=s.contribution, kink_op=source.op,
+            use=source.operands[:s.slot + 1].count(s.node) if uses > 1 else None, uses=uses,
+            sum=total if total is not None and s.path == len(total.contributions) else None))
+    return tuple(steps)
+
+
+def _groups(trace: Trace, steps: tuple[Step, ...]) -> tuple[GateGroup, ...]:
+    """The steps grouped by the gate that passes its gradient on; within a gate, a new
+    block starts after each sum, so that a sum follows the step completing it."""
+    nodes = {n.name: n for n in trace.nodes}
+    runs: list[tuple[str, list[list[Step]]]] = []
+    for step in steps:
+        if not runs or runs[-1][0] != step.source:
+            runs.append((step.source, [[]]))
+        blocks = runs[-1][1]
+        if blocks[-1] and blocks[-1][-1].sum is not None:
+            blocks.append([])
+        blocks[-1].append(step)
+    groups = []
+    for source, blocks in runs:
+        node = nodes[source]
+        groups.append(GateGroup(source, node.expr, node.grad,  # type: ignore[arg-type]
+                                source == trace.output,
+                                tuple(_block(b) for b in blocks if b)))
+    return tuple(groups)
+
+
+def _block(steps: list[Step]) -> Block:
+    kinks: list[str] = []
+    for s in steps:
+        if s.kink and s.kink_op not in kinks:
+            kinks.append(s.kink_op)  # type: ignore[arg-type]
+    return Block(tuple(steps), steps[-1].sum, tuple(kinks))
+
+
+def _final(trace: Trace) -> tuple[FinalGradient, ...]:
+    numeric = dict(trace.numeric)
+    gradients = trace.gradients
+    result = []
+    for name in trace.wrt:
+        estimate = numeric.get(name)
+        known = estimate is not None and math.isfinite(estimate)
+        result.append(FinalGradient(name, gradients[name], estimate if known else None))
+    return tuple(result)
+
+
+def _closed(trace: Trace, derivation: Derivation
+            ) -> tuple[tuple[ClosedForm, ...], tuple[str, ...], Optional[object]]:
+    forms = derivation.closed
+    if forms is None:
+        return (), (), None
+    numeric = dict(trace.numeric)
+    gradients = trace.gradients
+    closed = []
+    for name, formula in forms.gradients:
+        value = gradients[name] if trace.rounding is None else numeric.get(name)
+        closed.append(ClosedForm(name, formula, value if value is not None and
+                                 math.isfinite(value) else None))
+    return tuple(closed), forms.names, forms.function
+
+
+def _update(update: Optional[UpdateTrace], gates: tuple[ForwardLine, ...],
+            rounding: Optional[int]) -> Optional[UpdateSolution]:
+    if update is None:
+        return None
+    after = dict(update.values)
+    forward = tuple(ForwardLine(line.name, line.expr, after[line.name],
+                                rounding is not None and
+                                evaluate(line.expr, after) != after[line.name])
+                    for line in gates)
+    params = tuple(ParamStep(p.name, p.old, p.grad, p.new) for p in update.params)
+    return UpdateSolution(update.learning_rate, params, forward, update.output_before,
+                          update.output_after)
