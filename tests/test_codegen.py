@@ -41,7 +41,13 @@ EXTRA = {
           b: tan(x) + tanh(y) - sqrt(z)
           c: sigmoid(a - b) ** 2
           d: abs(x - y) + max(a, z) - min(b, y)
-          out: c * d + relu(a - 1) / x + 3 ** x + -c
+          out: c * d + relu(a - 1) / x + 3 ** x + -c + softplus(b) * softplus(-a)
+    """,
+    "softplus in a gate of several operations": """
+        title: softplus inside a larger gate
+        inputs: {x: -0.4, w: 1.5}
+        nodes:
+          s: softplus(w * x) ** 2 + softplus(x)
     """,
     "multi-operation gates": """
         title: Gates of several operations

@@ -90,6 +90,7 @@ def test_forward_matches_python_math(name):
         "div": lambda a, b: a / b, "pow": lambda a, b: a ** b, "neg": lambda a: -a,
         "exp": math.exp, "log": math.log, "sin": math.sin, "cos": math.cos, "tan": math.tan,
         "tanh": math.tanh, "sigmoid": lambda a: 1 / (1 + math.exp(-a)),
+        "softplus": lambda a: math.log(1 + math.exp(a)),
         "relu": lambda a: max(a, 0.0), "sqrt": math.sqrt, "abs": abs, "max": max, "min": min,
         "step": lambda a: float(a > 0), "sign": lambda a: float((a > 0) - (a < 0)),
         "heaviside": lambda a: 1.0 if a > 0 else (0.5 if a == 0 else 0.0),

@@ -114,6 +114,7 @@ _TABLE = [
     _fn("tan", math.tan, "g * (1 / cos(a)**2)"),
     _fn("tanh", math.tanh, "g * (1 - out**2)"),
     _fn("sigmoid", sigmoid, "g * (out * (1 - out))"),
+    _fn("softplus", softplus, "g * sigmoid(a)"),
     _fn("relu", lambda a: a if a > 0 else 0.0, "g * step(a)", kink=_at_zero),
     _fn("sqrt", math.sqrt, "g * (1 / (2 * sqrt(a)))",
         domain=lambda a: "the square root of a negative number" if a < 0 else None),

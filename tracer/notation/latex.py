@@ -46,6 +46,7 @@ TABLE: dict[str, TexForm] = {
     "tan": _fn(r"\tan({0})"),
     "tanh": _fn(r"\tanh({0})"),
     "sigmoid": _fn(r"\sigma({0})"),
+    "softplus": _fn(r"\operatorname{{softplus}}({0})"),
     "relu": _fn(r"\operatorname{{relu}}({0})"),
     "sqrt": _fn(r"\sqrt{{{0}}}"),
     "abs": _fn(r"\lvert {0} \rvert"),

@@ -48,6 +48,7 @@ TABLE: dict[str, PyForm] = {
     "tan": _fn("tan", "math"),
     "tanh": _fn("tanh", "math"),
     "sigmoid": _fn("sigmoid", "helper", ("exp",)),
+    "softplus": _fn("softplus", "helper", ("exp", "log1p")),
     "relu": _fn("relu", "helper"),
     "sqrt": _fn("sqrt", "math"),
     "abs": _fn("abs", "builtin"),

@@ -40,6 +40,7 @@ TABLE: dict[str, SvgForm] = {
     "tan": SvgForm("function", "tan", r"\tan"),
     "tanh": SvgForm("function", "tanh", r"\tanh"),
     "sigmoid": SvgForm("function", "\u03c3", r"\sigma"),
+    "softplus": SvgForm("function", "softplus", r"\mathrm{softplus}"),
     "relu": SvgForm("function", "relu", r"\mathrm{relu}"),
     "max": SvgForm("function", "max", r"\max"),
     "min": SvgForm("function", "min", r"\min"),

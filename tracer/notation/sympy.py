@@ -31,85 +31,71 @@ def _power(tex: str, exp: Optional[str]) -> str:
     return tex if exp is None else r"\left(" + tex + r"\right)^{" + exp + "}"
 
 
+def _one(sp, name: str, value, derivative, before: str, after: str, **assumptions):
+    """A SymPy function of one argument that SymPy lacks: its value at a number, its
+    derivative, and its LaTeX (the argument between ``before`` and ``after``)."""
+    def eval(cls, x):
+        if x.is_number:
+            return value(x)
+
+    def fdiff(self, argindex=1):
+        return derivative(self.args[0])
+
+    def latex(self, printer, exp=None):
+        return _power(before + printer._print(self.args[0]) + after, exp)
+
+    return type(name, (sp.Function,), dict(eval=classmethod(eval), fdiff=fdiff, _latex=latex,
+                                            **assumptions))
+
+
+def _pick(sp, name: str, first: int):
+    """max or min, kept as written: SymPy's Max(x, Max(x, y)) becomes Max(x, y), whose
+    derivative at a tie is not the one the table's rule gives the gate as written."""
+    def eval(cls, a, b):
+        if a.is_number and b.is_number:
+            return (sp.Max if name == "max" else sp.Min)(a, b)
+
+    def fdiff(self, argindex=1):
+        a, b = self.args
+        sign = 1 if (argindex == 1) == (first == 1) else -1
+        return sp.Heaviside(sign * (a - b), sp.Rational(1, 2))
+
+    def latex(self, printer, exp=None):
+        inner = ", ".join(printer._print(arg) for arg in self.args)
+        return _power(rf"\{name}\left({inner}\right)", exp)
+
+    return type(name, (sp.Function,), dict(nargs=2, is_real=True, eval=classmethod(eval),
+                                            fdiff=fdiff, _latex=latex))
+
+
 @lru_cache(maxsize=None)
 def namespace():
-    """SymPy plus the functions of the table SymPy lacks (sigmoid, relu, step)."""
+    """SymPy plus the functions of the table SymPy lacks (sigmoid, softplus, relu, step,
+    and max and min kept as written)."""
     import sympy as sp
 
-    class sigmoid(sp.Function):  # noqa: N801 - the name printed in formulas
-        is_real = True
-        is_positive = True
+    def logistic(x):
+        s = sigmoid(x)
+        return s * (1 - s)
 
-        @classmethod
-        def eval(cls, x):
-            if x.is_number:
-                return 1 / (1 + sp.exp(-x))
-
-        def fdiff(self, argindex=1):
-            s = sigmoid(self.args[0])
-            return s * (1 - s)
-
-        def _latex(self, printer, exp=None):
-            return _power(r"\sigma\left(" + printer._print(self.args[0]) + r"\right)", exp)
-
-    class step(sp.Function):  # noqa: N801
-        is_real = True
-        is_nonnegative = True
-
-        @classmethod
-        def eval(cls, x):
-            if x.is_number:
-                return sp.Integer(1 if float(x) > 0 else 0)
-
-        def fdiff(self, argindex=1):
-            return sp.Integer(0)
-
-        def _latex(self, printer, exp=None):
-            return _power(r"\mathbf{1}\left[" + printer._print(self.args[0]) + r" > 0\right]",
-                          exp)
-
-    class relu(sp.Function):  # noqa: N801
-        is_real = True
-        is_nonnegative = True
-
-        @classmethod
-        def eval(cls, x):
-            if x.is_number:
-                return sp.Max(x, 0)
-
-        def fdiff(self, argindex=1):
-            return step(self.args[0])
-
-        def _latex(self, printer, exp=None):
-            return _power(r"\operatorname{relu}\left(" + printer._print(self.args[0])
-                          + r"\right)", exp)
-
-    def pick(name: str, first: int):
-        """max or min, kept as written: SymPy's Max(x, Max(x, y)) becomes Max(x, y), whose
-        derivative at a tie is not the one the table's rule gives the gate as written."""
-        def eval(cls, a, b):
-            if a.is_number and b.is_number:
-                return (sp.Max if name == "max" else sp.Min)(a, b)
-
-        def fdiff(self, argindex=1):
-            a, b = self.args
-            sign = 1 if (argindex == 1) == (first == 1) else -1
-            return sp.Heaviside(sign * (a - b), sp.Rational(1, 2))
-
-        def latex(self, printer, exp=None):
-            inner = ", ".join(printer._print(arg) for arg in self.args)
-            return _power(rf"\{name}\left({inner}\right)", exp)
-
-        return type(name, (sp.Function,), dict(nargs=2, is_real=True, eval=classmethod(eval),
-                                                fdiff=fdiff, _latex=latex))
+    sigmoid = _one(sp, "sigmoid", lambda x: 1 / (1 + sp.exp(-x)), logistic,
+                   r"\sigma\left(", r"\right)", is_real=True, is_positive=True)
+    softplus = _one(sp, "softplus", lambda x: sp.log(1 + sp.exp(x)), lambda x: sigmoid(x),
+                    r"\operatorname{softplus}\left(", r"\right)", is_real=True,
+                    is_positive=True)
+    step = _one(sp, "step", lambda x: sp.Integer(1 if float(x) > 0 else 0),
+                lambda x: sp.Integer(0), r"\mathbf{1}\left[", r" > 0\right]", is_real=True,
+                is_nonnegative=True)
+    relu = _one(sp, "relu", lambda x: sp.Max(x, 0), lambda x: step(x),
+                r"\operatorname{relu}\left(", r"\right)", is_real=True, is_nonnegative=True)
 
     class Namespace:
         def __getattr__(self, name):
             return getattr(sp, name)
 
     ns = Namespace()
-    ns.sigmoid, ns.relu, ns.step = sigmoid, relu, step
-    ns.max, ns.min = pick("max", 1), pick("min", 2)
+    ns.sigmoid, ns.softplus, ns.relu, ns.step = sigmoid, softplus, relu, step
+    ns.max, ns.min = _pick(sp, "max", 1), _pick(sp, "min", 2)
     return ns
 
 
@@ -127,6 +113,7 @@ TABLE = {
     "tan": lambda sp, a: sp.tan(a),
     "tanh": lambda sp, a: sp.tanh(a),
     "sigmoid": lambda sp, a: sp.sigmoid(a),
+    "softplus": lambda sp, a: sp.softplus(a),
     "relu": lambda sp, a: sp.relu(a),
     "sqrt": lambda sp, a: sp.sqrt(a),
     "abs": lambda sp, a: sp.Abs(a),

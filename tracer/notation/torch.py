@@ -40,6 +40,7 @@ TABLE: dict[str, TorchForm] = {
     "tan": TorchForm("torch.tan({0})"),
     "tanh": TorchForm("torch.tanh({0})"),
     "sigmoid": TorchForm("torch.sigmoid({0})"),
+    "softplus": TorchForm("torch.nn.functional.softplus({0})"),
     "relu": TorchForm("torch.relu({0})"),
     "sqrt": TorchForm("torch.sqrt({0})"),
     "abs": TorchForm("torch.abs({0})"),
