@@ -47,8 +47,9 @@ SCRIPT = Path(__file__).resolve()
 #: The phases of tracer.site.build.build, in order, and the stages timed inside them.
 PHASES = ("read_config", "discard_leftovers", "find_problems", "check_problems",
           "keep_pages", "compile_pdfs", "build_site", "swap_in")
-INNER = (("tracer.core.load", "load"), ("tracer.core.graph", "build_graph"), ("tracer.core.engine", "trace"),
-         ("tracer.render", "documents"), ("tracer.exporters.figures", "figures"))
+INNER = (("tracer.core.load", "load"), ("tracer.core.graph", "build_graph"),
+         ("tracer.core.engine", "trace"),
+         ("tracer.site.pages", "solve"), ("tracer.exporters.figures", "figures"))
 PACKAGES = ("tracer", "mkdocs", "material", "markdown", "pymdownx", "jinja2", "yaml",
             "networkx", "sympy", "pygraphviz", "pygments", "babel", "markupsafe")
 

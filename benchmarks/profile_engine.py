@@ -76,22 +76,20 @@ def trace_breakdown(problem, graph, trace_s: float) -> None:
     """trace() is forward, local derivatives, backward (steps, sums, gradients), then the
     records: each timed by calling the same engine functions trace() calls, in its order."""
     import tracer.core.engine as engine
-    from tracer.core.expr import tex_symbol
 
     locals_fn, nodes_fn = getattr(engine, "_locals", None), getattr(engine, "_nodes", None)
     if locals_fn is None or nodes_fn is None:
         print("trace breakdown skipped: engine._locals/_nodes not found\n")
         return
     values, f = best(lambda: engine.forward(graph, dict(problem.inputs)))
-    symbols, y = best(lambda: {name: tex_symbol(name) for name in graph.forward_order})
     locals_, l = best(lambda: (clear_engine_caches(), {
-        name: locals_fn(graph, gate, values, symbols) for name, gate in graph.gates.items()})[1])
+        name: locals_fn(graph, gate, values) for name, gate in graph.gates.items()})[1])
     (steps, _, grads), b = best(lambda: engine.backward(graph, locals_))
     _, r = best(lambda: nodes_fn(graph, values, grads, locals_))
     n = len(graph.forward_order)
-    rest = trace_s - f - y - l - b - r
-    rows = [["forward (values)", f], ["LaTeX symbols of the names", y],
-            ["locals: value + LaTeX of every edge's local derivative", l],
+    rest = trace_s - f - l - b - r
+    rows = [["forward (values)", f],
+            ["locals: the value of every edge's local derivative", l],
             ["backward: steps, sums and gradients", b], ["NodeTrace records", r],
             ["the rest: Trace, the collector switched back on", rest]]
     print(table(["part of trace()", "CPU s", "% of trace", "us/node"],

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import build_course
 import compare
+import documents
 import engine_scaling
 import page_render
 import profile_engine
@@ -25,7 +26,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="small sizes: a smoke check")
     p.add_argument("--skip", default="",
-                   help="comma-separated: scaling,compare,profile,build,pages")
+                   help="comma-separated: scaling,compare,profile,build,pages,documents")
     args = p.parse_args(argv)
     skip = set(filter(None, args.skip.split(",")))
     quick = ["--quick"] if args.quick else []
@@ -38,12 +39,13 @@ def main(argv=None) -> int:
         ("scaling", "engine scaling (target 1)", lambda: engine_scaling.main(quick)),
         ("compare", "against micrograd and PyTorch (target 2)", lambda: compare.main(quick)),
         ("profile", "where the engine's time goes",
-         lambda: profile_engine.main(["--size", "10k", "--small", "3k"] if args.quick
+         lambda: profile_engine.main(["--size", "10k"] if args.quick
                                      else ["--size", "100k"])),
         ("build", "building a course (target 3)",
          lambda: build_course.main(quick + ["--keep", str(course)])),
         ("pages", "the largest answer keys in Chromium (target 4)",
          lambda: page_render.main([str(site)])),
+        ("documents", "documents at size", lambda: documents.main(quick)),
     ]
     for key, title, step in steps:
         if key in skip:

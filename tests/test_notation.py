@@ -6,8 +6,9 @@ it (LaTeX, SVG, Python, PyTorch, SymPy) and each helper the generated code does 
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
-from tracer.core.expr import Call, Var, parse
+from tracer.core.expr import Call, Var, parse, variables
 from tracer.core.primitives import PRIMITIVES
 from tracer.exporters.base import document_environment
 from tracer.notation import latex, python, svg, sympy, torch
@@ -59,3 +60,38 @@ def test_python_notation_parses_back_and_latex_is_written(name):
 def test_names_read_alike_in_latex_and_figures(name, tex, runs):
     assert tex_symbol(name) == tex
     assert name_parts(name) == runs
+
+
+# ----------------------------------------------------------------------------- SymPy bridge
+
+NAMES = ["x", "x1", "x_1", "x12", "alpha", "w_out", "b2", "Z", "u10", "h_t1", "beta3", "c"]
+_LEAVES = st.one_of(st.sampled_from(NAMES), st.sampled_from(["2", "0.5", "3", "1"]))
+
+
+def _expressions():
+    def extend(inner):
+        return st.one_of(
+            st.tuples(inner, st.sampled_from(["+", "-", "*", "/"]), inner).map(
+                lambda t: f"({t[0]} {t[1]} {t[2]})"),
+            st.tuples(st.sampled_from(["sigmoid", "tanh", "exp", "softplus", "relu", "sin"]),
+                      inner).map(lambda t: f"{t[0]}({t[1]})"),
+            st.tuples(inner, st.sampled_from(["2", "3"])).map(lambda t: f"({t[0]}) ** {t[1]}"))
+    return st.recursive(_LEAVES, extend, max_leaves=6)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(_expressions())
+def test_shared_derivations_print_as_a_direct_derivation_would(text):
+    """A gate's derivatives, derived once per shape and printed with its names put back,
+    are exactly what deriving and printing that gate alone gives."""
+    expr = parse(text)
+    operands = tuple(dict.fromkeys(v.name for v in variables(expr)))
+    if not operands:
+        return
+    shared = sympy.derivatives(expr, operands)
+    symbols: dict = {}
+    gate = sympy.to_sympy(expr, symbols)
+    for name, d in zip(operands, shared):
+        direct = sympy._diff(gate, symbols[name])
+        assert sympy.derivative_latex(d) == sympy.latex(direct, operands), (text, name)
+        assert sympy.derivative_python(d) == sympy.python_text(direct), (text, name)

@@ -1,4 +1,4 @@
-"""Stage 2: :class:`~tracer.load.Problem` -> :class:`Graph`.
+"""The graph: :class:`~tracer.core.load.Problem` -> :class:`Graph`.
 
 Checks the computational graph (undefined names, cycles, unreachable nodes, the output)
 and fixes the orders of the forward and backward passes.  The graph is a NetworkX

@@ -1,4 +1,4 @@
-"""Stage 1: a problem file (YAML) -> :class:`Problem`.
+"""Problem files: a problem file (YAML) -> :class:`Problem`.
 
 The file is untrusted: it is read as plain data only (no Python tags, no anchors or aliases,
 no duplicate keys), every key and value is checked, and every mistake in the file is reported

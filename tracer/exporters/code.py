@@ -146,7 +146,7 @@ def _locals(solution: Solution, names: dict[str, str], leaf, used: set[str]
             else:
                 # SymPy's text that the problem language does not read: used as written,
                 # with clashing names renamed.
-                text = symbolic.python_text(formula.symbolic) \
+                text = symbolic.derivative_python(formula.symbolic) \
                     if formula.symbolic is not None else "0.0"
                 for old, new in names.items():
                     if old != new:

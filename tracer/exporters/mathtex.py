@@ -177,14 +177,10 @@ def local_formula_tex(local: LocalGradient) -> str:
     large to derive symbolically)."""
     formula = local.formula
     if formula.symbolic is not None:
-        return symbolic.latex(formula.symbolic, _operands(formula.symbolic))
+        return symbolic.derivative_latex(formula.symbolic)
     if formula.expr is not None:
         return to_tex(formula.expr)
     return ""
-
-
-def _operands(value) -> list[str]:
-    return sorted(str(s) for s in value.free_symbols)
 
 
 class _Writer:

@@ -9,6 +9,7 @@ and the rest of notation.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable, Optional
@@ -16,8 +17,9 @@ from typing import Iterable, Optional
 from ..core.expr import Call, Expr, Var, fold, walk
 from .latex import tex_symbol
 
-__all__ = ["TABLE", "too_large", "derivatives", "latex", "python_text", "closed_forms",
-           "ClosedForms", "MAX_SYMBOLIC_OPS", "MAX_CLOSED_FORM_OPS"]
+__all__ = ["TABLE", "too_large", "derivatives", "Derivative", "derivative_latex",
+           "derivative_python", "latex", "python_text", "closed_forms", "ClosedForms",
+           "MAX_SYMBOLIC_OPS", "MAX_CLOSED_FORM_OPS"]
 
 #: Gates and graphs larger than this get no symbolic formula (SymPy's cost grows fast).
 MAX_SYMBOLIC_OPS = 200
@@ -160,7 +162,11 @@ def to_sympy(expr: Expr, symbols: dict, formulas: Optional[dict] = None):
 def latex(value, names: Iterable[str]) -> str:
     """LaTeX of a SymPy expression, its symbols ``names`` written as tracer writes names."""
     sp = namespace()
-    symbol_names = {sp.Symbol(n, real=True): tex_symbol(n) for n in names}
+    return _latex_of(value, {sp.Symbol(n, real=True): tex_symbol(n) for n in names})
+
+
+def _latex_of(value, symbol_names: dict) -> str:
+    sp = namespace()
     # SymPy writes Heaviside as theta; the table (and most courses) write H.
     return sp.latex(value, symbol_names=symbol_names, ln_notation=True).replace(
         r"\theta\left(", r"H\left(")
@@ -173,29 +179,97 @@ def _diff(expr, symbol):
     return sp.diff(expr, symbol).replace(sp.DiracDelta, lambda *args: sp.Integer(0))
 
 
-def derivatives(expr: Expr, operands: tuple[str, ...]) -> Optional[tuple]:
-    """d(expr)/d(name) for each name in ``operands``, as SymPy expressions, or ``None`` if
-    ``expr`` is too large.
+@dataclass(frozen=True, eq=False)
+class Derivative:
+    """d(gate)/d(operand) as SymPy derives it.  Gates of one shape share their derivation
+    and its printing (:class:`_Shape`); ``names`` are this gate's names in the order of
+    the shape's placeholders."""
+
+    shape: "_Shape"
+    index: int
+    names: tuple[str, ...]
+
+    @property
+    def value(self):
+        """The SymPy expression, in the gate's own names."""
+        sp = namespace()
+        back = {sp.Symbol(_placeholder(i), real=True): sp.Symbol(name, real=True)
+                for i, name in enumerate(self.names)}
+        return self.shape.derived[self.index].xreplace(back)
+
+
+def _placeholder(i: int) -> str:
+    return f"p{i:04d}"
+
+
+_PLACEHOLDER = re.compile(r"\bp(\d{4})\b")
+# SymPy's LaTeX printer writes a product's factors with a dot between them where one ends
+# with a digit and the next starts with one: a name's stand-in must end the way it does.
+_ENDS_IN_DIGIT = re.compile(r"[0-9][} ]*$")
+
+
+class _Shape:
+    """A gate's expression with its names replaced by placeholders that sort as the names
+    do (so SymPy orders terms alike), derived once and printed once per operand."""
+
+    def __init__(self, expr: Expr, count: int, digit_ends: tuple[bool, ...]):
+        symbols: dict = {}
+        gate = to_sympy(expr, symbols)
+        self.derived = tuple(_diff(gate, symbols[_placeholder(i)]) for i in range(count))
+        self.digit_ends = digit_ends
+        self._latex: dict[int, str] = {}
+        self._python: dict[int, str] = {}
+
+    def marker(self, i: int) -> str:
+        return f"\x00{i}\x00" + ("0}" if self.digit_ends[i] else "")
+
+    def latex(self, index: int) -> str:
+        if index not in self._latex:
+            sp = namespace()
+            names = {sp.Symbol(_placeholder(i), real=True): self.marker(i)
+                     for i in range(len(self.digit_ends))}
+            self._latex[index] = _latex_of(self.derived[index], names)
+        return self._latex[index]
+
+    def python(self, index: int) -> str:
+        if index not in self._python:
+            self._python[index] = _python_printer().doprint(self.derived[index])
+        return self._python[index]
+
+
+def derivatives(expr: Expr, operands: tuple[str, ...]) -> Optional[tuple[Derivative, ...]]:
+    """d(expr)/d(name) for each name in ``operands``, or ``None`` if ``expr`` is too large.
 
     Gates of the same shape (``sigmoid(w * u1 + b)``, ``sigmoid(w * u2 + b)``) are derived
-    once: the shape with its names numbered, then the names put back."""
+    and printed once: the shape with its names replaced, then the names put back."""
     if too_large(expr):
         return None
-    rename = {name: f"v{i}" for i, name in enumerate(operands)}
+    ranked = sorted(operands)
+    rename = {name: _placeholder(ranked.index(name)) for name in operands}
     canonical = fold(expr, lambda leaf: Var(rename[leaf.name]) if isinstance(leaf, Var)
                      else leaf, lambda node, args: Call(node.op, tuple(args)))
-    derived = _canonical_derivatives(canonical, len(operands))
-    sp = namespace()
-    back = {sp.Symbol(f"v{i}", real=True): sp.Symbol(name, real=True)
-            for i, name in enumerate(operands)}
-    return tuple(d.xreplace(back) for d in derived)
+    digit_ends = tuple(bool(_ENDS_IN_DIGIT.search(tex_symbol(n))) for n in ranked)
+    shape = _shape(canonical, len(operands), digit_ends)
+    names = tuple(ranked)
+    return tuple(Derivative(shape, ranked.index(name), names) for name in operands)
 
 
 @lru_cache(maxsize=4096)
-def _canonical_derivatives(expr: Expr, count: int) -> tuple:
-    symbols: dict = {}
-    gate = to_sympy(expr, symbols)
-    return tuple(_diff(gate, symbols[f"v{i}"]) for i in range(count))
+def _shape(expr: Expr, count: int, digit_ends: tuple[bool, ...]) -> _Shape:
+    return _Shape(expr, count, digit_ends)
+
+
+def derivative_latex(d: Derivative) -> str:
+    """LaTeX of a derivative, in its gate's names."""
+    text = d.shape.latex(d.index)
+    for i, name in enumerate(d.names):
+        text = text.replace(d.shape.marker(i), tex_symbol(name))
+    return text
+
+
+def derivative_python(d: Derivative) -> str:
+    """Python source of a derivative, in its gate's names."""
+    return _PLACEHOLDER.sub(lambda m: d.names[int(m.group(1))], d.shape.python(d.index))
 
 
 def python_text(value) -> str:

@@ -25,11 +25,7 @@ class LocalFormula:
     (``symbolic``).  Both are None when the gate is too large to derive symbolically."""
 
     expr: Optional[Expr]
-    symbolic: Optional[object] = None
-
-    @property
-    def known(self) -> bool:
-        return self.expr is not None or self.symbolic is not None
+    symbolic: Optional[symbolic.Derivative] = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -66,7 +62,7 @@ def _symbolic_locals(expr: Expr, operands: tuple[str, ...]) -> tuple[LocalFormul
     result = []
     for d in derived:
         try:
-            tree: Optional[Expr] = parse(symbolic.python_text(d))
+            tree: Optional[Expr] = parse(symbolic.derivative_python(d))
         except ExprError:   # SymPy wrote something the problem language does not read
             tree = None
         result.append(LocalFormula(tree, d))

@@ -13,14 +13,14 @@ import math
 from dataclasses import dataclass
 from typing import Mapping, Optional
 
-from ..core.engine import Accumulation, NodeTrace, Trace, UpdateTrace
+from ..core.engine import Accumulation, NodeTrace, ParamUpdate, Trace, UpdateTrace
 from ..core.expr import Call, Expr, evaluate, walk
 from ..core.graph import Graph
 from ..core.primitives import PRIMITIVES
 from .derive import Derivation, LocalFormula, derive
 
 __all__ = ["Solution", "Value", "LocalGradient", "ForwardLine", "Step", "Block", "GateGroup",
-           "FinalGradient", "ClosedForm", "ParamStep", "UpdateSolution", "solve"]
+           "FinalGradient", "ClosedForm", "UpdateSolution", "solve"]
 
 
 @dataclass(frozen=True)
@@ -118,22 +118,12 @@ class ClosedForm:
     value: Optional[float]
 
 
-@dataclass(frozen=True)
-class ParamStep:
-    """``new = old - learning_rate * grad``."""
-
-    name: str
-    old: float
-    grad: float
-    new: float
-
-
 @dataclass(frozen=True, eq=False)
 class UpdateSolution:
     """One step of gradient descent, then the forward pass with the new parameters."""
 
     learning_rate: float
-    params: tuple[ParamStep, ...]
+    params: tuple[ParamUpdate, ...]
     forward: tuple[ForwardLine, ...]
     before: float
     after: float
@@ -163,11 +153,6 @@ class Solution:
     update: Optional[UpdateSolution]
     kink_ops: tuple[str, ...]              # kinked operations the gates use
     trace: Trace
-
-    @property
-    def locals(self) -> list[LocalGradient]:
-        """Every local gradient, gate by gate."""
-        return [local for line in self.gates for local in line.locals]
 
     @property
     def values(self) -> dict[str, float]:
@@ -291,6 +276,5 @@ def _update(update: Optional[UpdateTrace], gates: tuple[ForwardLine, ...],
                                 rounding is not None and
                                 evaluate(line.expr, after) != after[line.name])
                     for line in gates)
-    params = tuple(ParamStep(p.name, p.old, p.grad, p.new) for p in update.params)
-    return UpdateSolution(update.learning_rate, params, forward, update.output_before,
+    return UpdateSolution(update.learning_rate, update.params, forward, update.output_before,
                           update.output_after)
