@@ -37,6 +37,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PROBLEMS = sorted(ROOT.joinpath("problems").glob("*.yaml"))
 HAVE_PDFLATEX = shutil.which("pdflatex") is not None
 
+pytestmark = pytest.mark.slow  # whole builds and the browser
+
 
 # ----------------------------------------------------------------------------- helpers
 

@@ -133,6 +133,7 @@ def test_staged_code_prints_the_trace_gradients(tmp_path, name, t):
     _close(_run(staged_code(t), tmp_path, "staged.py"), _expected(t.trace))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, t", CASES, ids=[c[0] for c in CASES])
 def test_torch_check_prints_the_same_gradients(tmp_path, name, t):
     pytest.importorskip("torch")

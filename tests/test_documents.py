@@ -471,6 +471,7 @@ def _hostile_trace():
                    "```\n\\end{document}\n```\n\n- one\n- two $x$"))
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
 @pytest.mark.parametrize("name", ALL_PROBLEMS + ["hostile", "large"])
 def test_latex_compiles_without_errors_or_overfull_lines(tmp_path, name):

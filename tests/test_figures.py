@@ -391,6 +391,7 @@ def _graph_edges(name):
     return list(graph_of(name).nx.edges(keys=True))
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
 @pytest.mark.parametrize("name", ALL)
 def test_tikz_compiles(name, tmp_path):
@@ -439,6 +440,7 @@ def _digest_script() -> str:
         """)
 
 
+@pytest.mark.slow
 def test_byte_identical_across_processes():
     """Hash randomisation differs between processes: nothing may depend on it."""
     digests = set()

@@ -70,6 +70,7 @@ def test_the_cli_never_shows_a_traceback_for_the_corpus():
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr
 
 
+@pytest.mark.slow
 def test_a_sum_of_twenty_thousand_terms_works():
     n = 20_000
     inputs = "\n".join(f"  x{i}: {i % 5}" for i in range(n))
@@ -102,12 +103,14 @@ def run_pipeline(text: str):
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
 
 
+@pytest.mark.slow
 @FUZZ
 @given(st.text(max_size=300))
 def test_random_text(text):
     run_pipeline(text)
 
 
+@pytest.mark.slow
 @FUZZ
 @given(st.binary(max_size=200))
 def test_random_bytes(tmp_path_factory, data):
@@ -129,6 +132,7 @@ values = st.recursive(scalars, lambda inner: st.one_of(
 documents = st.dictionaries(st.one_of(st.sampled_from(KEYS), names), values, max_size=8)
 
 
+@pytest.mark.slow
 @FUZZ
 @given(documents)
 def test_random_yaml_structures(doc):
@@ -160,6 +164,7 @@ def reference(text: str, env: dict) -> float:
     return eval(text, {"__builtins__": {}}, {**namespace, **env})  # noqa: S307
 
 
+@pytest.mark.slow
 @FUZZ
 @given(expressions(), st.floats(-2, 2, allow_nan=False), st.floats(-2, 2, allow_nan=False))
 def test_random_expressions(text, x, y):

@@ -39,6 +39,8 @@ VISIBLE_TEXT = """() => {
   return root.textContent;
 }"""
 
+pytestmark = pytest.mark.slow  # whole builds and the browser
+
 
 @pytest.fixture(scope="session")
 def shared_cache(tmp_path_factory) -> Path:
