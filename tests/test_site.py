@@ -21,8 +21,9 @@ import pytest
 from tracer.site.build import build
 
 CHROMIUM = Path("/usr/bin/chromium")
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
-                                reason="needs Debian's chromium at /usr/bin/chromium")
+pytestmark = [pytest.mark.skipif(not CHROMIUM.exists(),
+                                 reason="needs Debian's chromium at /usr/bin/chromium"),
+              pytest.mark.slow]   # whole builds and the browser
 sync_api = pytest.importorskip("playwright.sync_api")
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,8 +39,6 @@ VISIBLE_TEXT = """() => {
   root.querySelectorAll(".katex, pre, code, script, style").forEach(e => e.remove());
   return root.textContent;
 }"""
-
-pytestmark = pytest.mark.slow  # whole builds and the browser
 
 
 @pytest.fixture(scope="session")
