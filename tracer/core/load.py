@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Union
@@ -212,11 +213,17 @@ class _Checker:
         self.id = id
         self.errors: list[Diagnostic] = []
         self.lines: dict[str, int] = {}
+        # A name refused where it is defined is not reported again where it is used.
+        self.refused: set[str] = set()
+        self.uses: list[tuple[Diagnostic, str]] = []
 
     def error(self, message: str, node: Optional[yaml.Node] = None, column: int = 0) -> None:
+        self.errors.append(self._diagnostic(message, node, column))
+
+    def _diagnostic(self, message: str, node: Optional[yaml.Node], column: int) -> Diagnostic:
         line = node.start_mark.line + 1 if node is not None else None
         col = node.start_mark.column + 1 + column if node is not None else None
-        self.errors.append(Diagnostic(self.path, message, line, col))
+        return Diagnostic(self.path, message, line, col)
 
     # -- generic shapes -------------------------------------------------------------
 
@@ -317,6 +324,7 @@ class _Checker:
         reason = valid_name_reason(key)
         if reason:
             self.error(f"'{key}' cannot be the name of {what}: {reason}", node)
+            self.refused.add(unicodedata.normalize("NFKC", key))
             return False
         return True
 
@@ -369,6 +377,7 @@ class _Checker:
         if "tags" in values:
             fields["tags"] = self.names(values["tags"], "tags")
 
+        self.errors.extend(d for d, name in self.uses if name not in self.refused)
         if self.errors:
             raise TracerError(sorted(self.errors, key=lambda d: (d.line or 0, d.column or 0)))
         fields = {k: v for k, v in fields.items() if v is not None}
@@ -420,7 +429,11 @@ class _Checker:
             offset = None
             if exc.column and "\n" not in text.strip() and node.style in (None, "", "'", '"'):
                 offset = (exc.column - 1) + (1 if node.style else 0)
-            self.error(f"{what}: {exc.message}", node, offset or 0)
+            if exc.name is not None:
+                self.uses.append((self._diagnostic(f"{what}: {exc.message}", node,
+                                                   offset or 0), exc.name))
+            else:
+                self.error(f"{what}: {exc.message}", node, offset or 0)
             return None
         return NodeDef(name, expr, text.strip(), node.start_mark.line + 1)
 
