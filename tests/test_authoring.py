@@ -219,3 +219,20 @@ def test_names_without_an_ascii_spelling_get_no_suggestion():
     """)
     assert "a name is ASCII letters, digits and underscores" in message
     assert "instead" not in message
+
+
+# ----------------------------------------------------------------------------- the command
+
+def test_version_is_printed_and_matches_the_package():
+    import tomllib
+    from pathlib import Path
+
+    import tracer
+
+    result = subprocess.run([sys.executable, "-m", "tracer", "--version"], capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0 and result.stderr == ""
+    pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
+    version = tomllib.loads(pyproject.read_text())["project"]["version"]
+    assert result.stdout == f"tracer {version}\n"
+    assert tracer.__version__ == version

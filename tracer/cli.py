@@ -93,10 +93,22 @@ def _report(failures: Sequence[TracerError]) -> int:
     return 1 if failures else 0
 
 
+def _version() -> str:
+    """The installed version (the package's metadata), else the source's."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("tracer")
+    except PackageNotFoundError:  # pragma: no cover - run from a source tree
+        from . import __version__
+        return __version__
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point of the ``tracer`` console script; returns the exit status."""
     parser = argparse.ArgumentParser(
         prog="tracer", description="Backpropagation problems as step-by-step teaching documents.")
+    parser.add_argument("--version", action="version", version=f"tracer {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("trace", help="print the forward and backward pass of problem files")
