@@ -236,3 +236,147 @@ def test_version_is_printed_and_matches_the_package():
     version = tomllib.loads(pyproject.read_text())["project"]["version"]
     assert result.stdout == f"tracer {version}\n"
     assert tracer.__version__ == version
+
+
+# ----------------------------------------------------------------------------- hand calculation
+
+@pytest.mark.parametrize("value, digits, expected", [
+    (0.25, 1, 0.3),          # round() gives 0.2: halves go to the even digit
+    (-0.25, 1, -0.3),
+    (0.125, 2, 0.13),        # round() gives 0.12
+    (2.675, 2, 2.68),        # the double is just below 2.675; a student sees 2.675
+    (0.5, 0, 1.0),
+    (1.5, 0, 2.0),
+    (2.5, 0, 3.0),           # round() gives 2
+    (0.7310585786300049, 2, 0.73),
+    (7.38905609893065, 2, 7.39),
+    (-1234.5678, 3, -1234.568),
+    (1e300, 12, 1e300),
+    (1e-9, 4, 0.0),
+])
+def test_hand_rounding_takes_halves_away_from_zero(value, digits, expected):
+    from tracer.core.engine import hand_round
+
+    assert hand_round(value, digits) == expected
+
+
+HALVES = """
+    title: Rounding halves
+    inputs: {x: 0.5, w: 0.25}
+    nodes:
+      u: x * w            # 0.125, rounded to 0.13
+      v: exp(u)           # 1.1388..., rounded to 1.14
+      s: sqrt(v)          # 1.0677..., rounded to 1.07
+      y: s * w
+    rounding: 2
+"""
+
+
+def test_hand_calculation_rounds_halves_up_and_reuses_rounded_values():
+    t = solve_text(HALVES)
+    values = t.values
+    assert values["u"] == 0.13 and values["v"] == 1.14 and values["s"] == 1.07
+    local = {(n.name, l.operand): l.value for n in t.trace.nodes for l in n.locals}
+    # exp's local gradient is its own rounded value, as a student reuses it
+    assert local[("v", "u")] == 1.14
+    # sqrt's is 1 / (2 sqrt(v)) with the rounded sqrt(v)
+    assert local[("s", "v")] == pytest.approx(1 / (2 * 1.07), rel=1e-15)
+    # and so are sigmoid's and tanh's
+    t2 = solve_text("""
+        title: t
+        inputs: {z: 1}
+        nodes:
+          a: sigmoid(z)
+          b: tanh(a)
+        rounding: 2
+    """)
+    local2 = {(n.name, l.operand): l.value for n in t2.trace.nodes for l in n.locals}
+    assert t2.values["a"] == 0.73 and t2.values["b"] == 0.62
+    assert local2[("a", "z")] == pytest.approx(0.73 * (1 - 0.73), rel=1e-15)
+    assert local2[("b", "a")] == pytest.approx(1 - 0.62 ** 2, rel=1e-15)
+
+
+def test_generated_code_rounds_as_the_engine(tmp_path):
+    t = solve_text(HALVES)
+    code = generated_code(t).staged
+    assert "u = hand_round(x * w, 2)" in code
+    assert not [line for line in code.splitlines()
+                if " round(" in line and not line.lstrip().startswith("#")]
+    path = tmp_path / "staged.py"
+    path.write_text(code, encoding="utf-8")
+    result = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    got = json.loads(result.stdout)
+    assert got == {"x": t.gradients["x"], "w": t.gradients["w"]}
+
+
+def test_the_guide_states_the_rounding_rules():
+    from pathlib import Path
+
+    guide = (Path(__file__).resolve().parent.parent / "site" / "authoring.md").read_text()
+    section = guide[guide.index("## Hand-calculation mode"):]
+    section = section[:section.index("\n## ", 5)]
+    assert "half away from zero" in section
+    assert "0.25" in section and "0.3" in section
+    for rule in (r"$u = e^{x}$ it is $u$", r"$u = \sqrt{x}$ it is $1/(2u)$",
+                 r"$a = \sigma(z)$ it is $a(1 - a)$"):
+        assert rule in section
+
+
+# ----------------------------------------------------------------------------- powers at zero
+
+@pytest.mark.parametrize("k, dx, dk", [
+    (2.0, 0.0, 0.0),
+    (3.0, 0.0, 0.0),
+    (1.0, 1.0, 0.0),
+    (1.5, 0.0, 0.0),
+])
+def test_a_power_of_zero_has_the_derivatives_pytorch_gives(k, dx, dk):
+    t = solve_text(f"""
+        title: t
+        inputs: {{x: 0, k: {k}}}
+        nodes:
+          y: x ** k
+    """)
+    assert t.gradients["x"] == dx and t.gradients["k"] == dk
+    # the same inside a gate of several operations
+    t = solve_text(f"""
+        title: t
+        inputs: {{x: 0, k: {k}}}
+        nodes:
+          y: 3 * x ** k + k
+    """)
+    assert t.gradients["x"] == 3 * dx and t.gradients["k"] == 3 * dk + 1
+    # the answer key does not write log(0), and the staged code runs
+    answers = generated_code(t)
+    assert "log(0" not in answers.staged
+
+
+@pytest.mark.slow
+def test_powers_of_zero_agree_with_pytorch():
+    torch = pytest.importorskip("torch")
+    for k in (2.0, 3.0, 1.0, 1.5):
+        x = torch.tensor(0.0, dtype=torch.float64, requires_grad=True)
+        kk = torch.tensor(k, dtype=torch.float64, requires_grad=True)
+        (x ** kk).backward()
+        t = solve_text(f"title: t\ninputs: {{x: 0, k: {k}}}\nnodes: {{y: 'x ** k'}}\n")
+        assert (t.gradients["x"], t.gradients["k"]) == (x.grad.item(), kk.grad.item())
+
+
+@pytest.mark.parametrize("inputs, expression, fragment", [
+    ("{x: 0}", "sqrt(x)", "the derivative of sqrt(a) is infinite at a = 0"),
+    ("{x: 0}", "sqrt(x) + x", "the derivative of sqrt(a) is infinite at a = 0"),
+    ("{x: 0, k: 0.5}", "x ** k", "the derivative of a ** 0.5 with respect to a is infinite"),
+    ("{x: 0}", "x ** 0.5", "the derivative of a ** 0.5 with respect to a is infinite"),
+    ("{x: -2, k: 2}", "x ** k", "log(a) is undefined for the negative base a = -2"),
+    ("{x: 0, k: 0}", "x ** k", "does not exist at a = 0, b = 0"),
+    ("{x: 1}", "x / (x - 1)", "1 / 0 is a division by zero"),
+    ("{x: 1}", "log(x - 1)", "log(0) is the logarithm of zero"),
+])
+def test_refusals_name_the_real_cause(inputs, expression, fragment):
+    with pytest.raises(TracerError) as info:
+        solve_text(f"title: t\ninputs: {inputs}\nnodes: {{y: '{expression}'}}\n")
+    (message,) = [d.message for d in info.value.diagnostics]
+    assert fragment in message, message
+    assert "div(" not in message

@@ -20,7 +20,7 @@ from .suggest import close_match, function_instead, keyword_used, name_instead, 
 
 __all__ = [
     "Const", "Var", "Call", "Expr", "ExprError", "DomainError", "parse", "fold", "walk",
-    "variables", "evaluate", "apply", "NAME_RE", "valid_name_reason", "MAX_NESTING",
+    "variables", "evaluate", "defined", "apply", "NAME_RE", "valid_name_reason", "MAX_NESTING",
 ]
 
 
@@ -389,6 +389,16 @@ def apply(prim: Primitive, operands: tuple[float, ...]) -> float:
                           "floating-point number" if math.isinf(value) else
                           "the result is not a number (NaN)")
     return float(value)
+
+
+def defined(expr: Expr, env: dict[str, float]) -> bool:
+    """Whether ``expr`` can be evaluated at ``env``: a local derivative's formula cannot be
+    where the engine took its value as a limit (``y * log(x)`` of ``y = x ** k`` at 0)."""
+    try:
+        evaluate(expr, env)
+    except (DomainError, KeyError):
+        return False
+    return True
 
 
 def evaluate(expr: Expr, env: dict[str, float]) -> float:

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Optional
 
-from ..core.expr import Call, Const, Expr, Var, walk
+from ..core.expr import Call, Const, Expr, Var, defined, walk
 from ..notation import sympy as symbolic
 from ..notation.numbers import fmt_full
 from ..notation.python import HELPERS, MATH_FUNCTIONS, RESERVED, TABLE, py_leaf, to_python
@@ -140,7 +140,11 @@ def _locals(solution: Solution, names: dict[str, str], leaf, used: set[str]
         row: list[tuple[Optional[Expr], str]] = []
         for local in line.locals:
             formula = local.formula
-            if formula.expr is not None:
+            if formula.expr is not None and not defined(formula.expr, solution.values):
+                # The formula fails here (log(0) in the exponent's derivative of x ** k at
+                # x = 0) and the engine used its limit: the code uses the number.
+                row.append((Const(local.value), fmt_full(local.value)))
+            elif formula.expr is not None:
                 row.append((formula.expr, to_python(formula.expr, leaf)))
                 used |= _functions([formula.expr])
             else:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from ..core.engine import Accumulation
+from ..core.expr import defined
 from ..notation import sympy as symbolic
 from ..notation.latex import (expr_values_tex, factor_tex, partial, tex_symbol, to_tex,
                               visible_width)
@@ -207,7 +208,7 @@ class _Writer:
         tex = local_formula_tex(local)
         formula = tex or partial(local.gate, local.operand)
         substituted = None
-        if local.formula.expr is not None and tex:
+        if local.formula.expr is not None and tex and defined(local.formula.expr, self.values):
             try:
                 substituted = expr_values_tex(local.formula.expr, self.values, self.d)
             except KeyError:
