@@ -380,3 +380,69 @@ def test_refusals_name_the_real_cause(inputs, expression, fragment):
     (message,) = [d.message for d in info.value.diagnostics]
     assert fragment in message, message
     assert "div(" not in message
+
+
+# ----------------------------------------------------------------------------- uses of a name
+
+@pytest.mark.parametrize("expression", ["a + a", "a + a + 1", "2 * (a + a)"])
+def test_every_use_of_a_name_is_one_contribution(expression):
+    t = solve_text(f"""
+        title: t
+        inputs: {{a: 3}}
+        nodes:
+          b: {expression}
+    """)
+    into_a = [s for s in t.trace.backward if s.node == "a"]
+    assert [s.path for s in into_a] == [1, 2]
+    assert [s.slot for s in into_a] == [0, 1]
+    (total,) = t.sums
+    assert total.node == "a" and total.grad == sum(s.contribution for s in into_a)
+    assert [(s.use, s.uses) for s in t.steps] == [(1, 2), (2, 2)]
+    answers = generated_code(t)   # the code has a line per use too
+    assert answers.staged.count("da = ") == 1 and answers.staged.count("da += ") == 1
+
+
+@pytest.mark.parametrize("expression", [
+    "a * a * b", "a * sigmoid(a) + a * b", "(a - b) ** 2 + a * b", "exp(a) / (b + exp(a))",
+    "max(a, 2 * a) + b * a", "log(a * a + b) - a / b",
+])
+def test_local_gradients_per_use_agree_with_their_formulas_and_sum_to_the_gradient(expression):
+    from tracer.core.engine import central_difference
+    from tracer.core.expr import evaluate
+    from tracer.core.graph import build_graph
+
+    text = f"""
+        title: t
+        inputs: {{a: 0.7, b: 1.9}}
+        nodes:
+          y: {expression}
+    """
+    t = solve_text(text)
+    (gate,) = t.gates
+    from tracer.core.expr import parse, variables
+
+    assert len(gate.locals) == len(variables(parse(expression)))
+    for local in gate.locals:
+        # the formula shown is the one that gives the number
+        assert evaluate(local.formula.expr, t.values) == pytest.approx(local.value, rel=1e-12)
+    graph = build_graph(load_text(textwrap.dedent(text), "t.yaml"))
+    for name in ("a", "b"):
+        total = sum(l.value for l in gate.locals if l.operand == name)
+        assert t.gradients[name] == pytest.approx(total, rel=1e-12)
+        assert t.gradients[name] == pytest.approx(central_difference(graph, name), rel=1e-6)
+
+
+def test_uses_are_labelled_in_the_local_gradient_tables():
+    from conftest import documents
+
+    t = solve_text("""
+        title: swish
+        inputs: {x: 0.5}
+        nodes:
+          y: x * sigmoid(x)
+    """)
+    made = documents(t)
+    for name in ("answers.md", "worksheet.md", "answers.tex", "worksheet.tex"):
+        assert r"\text{(use 1 of 2)}" in made[name] and r"\text{(use 2 of 2)}" in made[name]
+    assert r"\frac{\partial y}{\partial x}\;\text{(use 1 of 2)} = \sigma\left(x\right)" \
+        in made["answers.md"]

@@ -166,7 +166,8 @@ def _local_plan(op: str, shape: tuple) -> _LocalPlan:
 
 
 def gate_locals(gate: Gate, values: dict[str, float]) -> tuple[Local, ...]:
-    """Reverse mode inside one gate of several operations, with the table's derivatives."""
+    """Reverse mode inside one gate of several operations, with the table's derivatives:
+    the derivative with respect to each use of a name, the others held fixed."""
     order: list[Expr] = []           # parents before children
     kids: list[list[int]] = []
     stack: list[tuple[Expr, int]] = [(gate.expr, -1)]
@@ -195,11 +196,13 @@ def gate_locals(gate: Gate, values: dict[str, float]) -> tuple[Local, ...]:
 
     adjoint = [0.0] * len(order)
     adjoint[0] = 1.0
-    grads: dict[str, float] = dict.fromkeys(gate.operands, 0.0)
+    # One local derivative per use of a name (an edge each), in the order written, which
+    # is the order of ``order`` and of the gate's operands.
+    grads: list[float] = []
     kink = False
     for i, n in enumerate(order):
         if isinstance(n, Var):
-            grads[n.name] += adjoint[i]
+            grads.append(adjoint[i])
         elif isinstance(n, Call):
             prim = PRIMITIVES[n.op]
             operands = tuple(value[k] for k in kids[i])
@@ -214,4 +217,4 @@ def gate_locals(gate: Gate, values: dict[str, float]) -> tuple[Local, ...]:
                             raise
                         local = _singular(n.op, j, (operands[0], operands[-1], value[i]))
                     adjoint[k] += adjoint[i] * local
-    return tuple(Local(name, slot, grads[name], kink) for slot, name in enumerate(gate.operands))
+    return tuple(Local(name, slot, grads[slot], kink) for slot, name in enumerate(gate.operands))

@@ -28,10 +28,11 @@ __all__ = ["Gate", "Graph", "build_graph", "is_simple"]
 class Gate(NamedTuple):
     """A node that computes: its expression and the names flowing into it.
 
-    ``operands`` lists one entry per edge, in slot order.  A *simple* gate (one primitive
-    applied to names and numbers, as ``x * x``) has an edge per operand it uses, repeats
-    included; a gate of several operations has one edge per distinct name, its local
-    derivative taken symbolically.  A NamedTuple, as the engine's per-node records are:
+    ``operands`` lists one entry per edge, in slot order: an edge per use of a name, repeats
+    included (``x * x`` and ``a + a + 1`` have two edges from their name), in the order
+    the expression is written.  A *simple* gate applies one primitive to names and
+    numbers; a gate of several operations has its local derivatives taken symbolically,
+    one per use.  A NamedTuple, as the engine's per-node records are:
     immutable and typed, and made several times faster than a frozen dataclass.
     """
 
@@ -108,9 +109,8 @@ def _build_graph(problem: Problem) -> Graph:
             error(f"the node '{d.name}' uses no input or node: it is a constant; write the "
                   "number where it is used, or make it an input", d.line)
             continue
-        # A simple gate has an edge per use (a + a: two); a larger one, per distinct name.
-        operands = tuple(names) if simple else tuple(dict.fromkeys(names))
-        gates[d.name] = Gate(d.name, d.expr, operands, simple, d.line)
+        # An edge per use, in every gate: a + a and a + a + 1 both have two from a.
+        gates[d.name] = Gate(d.name, d.expr, tuple(names), simple, d.line)
 
     used = set(chain.from_iterable(gate.operands for gate in gates.values()))
     unknown = used.difference(input_set, gates)

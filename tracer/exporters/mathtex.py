@@ -203,7 +203,9 @@ class _Writer:
         text = self.num(v)
         return "(" + text + ")" if r"\times" in text else text
 
-    def local(self, local: LocalGradient) -> TexLocal:
+    def local(self, local: LocalGradient, operands: tuple[str, ...] = ()) -> TexLocal:
+        """``operands``: the gate's, one per use; a name used several times has a local
+        gradient per use, and its symbol says which."""
         value = self.num(local.value)
         tex = local_formula_tex(local)
         formula = tex or partial(local.gate, local.operand)
@@ -215,8 +217,13 @@ class _Writer:
                 substituted = None
             if substituted in (formula, value):
                 substituted = None
-        return TexLocal(local.gate, local.operand, partial(local.gate, local.operand), formula,
-                        substituted, value, local.kink)
+        symbol = partial(local.gate, local.operand)
+        uses = operands.count(local.operand)
+        if uses > 1:
+            use = operands[:local.slot + 1].count(local.operand)
+            symbol += rf"\;\text{{(use {use} of {uses})}}"
+        return TexLocal(local.gate, local.operand, symbol, formula, substituted, value,
+                        local.kink)
 
     def line(self, line: ForwardLine, values: dict[str, float],
              locals_: tuple[TexLocal, ...] = ()) -> TexLine:
@@ -235,7 +242,7 @@ class _Writer:
 
     def step(self, step: Step, local: TexLocal, frame: Optional[str]) -> TexStep:
         formula = local.formula if local.formula != local.value else None
-        chain = [partial(self.out, step.source) + r" \cdot " + local.symbol]
+        chain = [partial(self.out, step.source) + r" \cdot " + partial(step.source, step.node)]
         if formula is not None:
             chain.append(self.lead(step.upstream) + r" \cdot " + factor_tex(formula))
         chain.append(self.lead(step.upstream) + r" \cdot " + self.factor(step.local.value))
@@ -256,7 +263,8 @@ def tex_solution(solution: Solution) -> TexSolution:
     w = _Writer(solution)
     out = solution.output
     values = solution.values
-    locals_by_gate = {line.name: tuple(w.local(l) for l in line.locals)
+    operands = {n.name: n.operands for n in solution.trace.nodes}
+    locals_by_gate = {line.name: tuple(w.local(l, operands[line.name]) for l in line.locals)
                       for line in solution.gates}
     gates = tuple(w.line(line, values, locals_by_gate[line.name]) for line in solution.gates)
     frames = frame_names(solution)
