@@ -446,3 +446,139 @@ def test_uses_are_labelled_in_the_local_gradient_tables():
         assert r"\text{(use 1 of 2)}" in made[name] and r"\text{(use 2 of 2)}" in made[name]
     assert r"\frac{\partial y}{\partial x}\;\text{(use 1 of 2)} = \sigma\left(x\right)" \
         in made["answers.md"]
+
+
+# ----------------------------------------------------------------------------- data
+
+MAZUR = """
+    title: Mazur's 2-2-2 network
+    inputs: {i1: 0.05, i2: 0.10, w1: 0.15, w2: 0.20, w3: 0.25, w4: 0.30, b1: 0.35,
+             w5: 0.40, w6: 0.45, w7: 0.50, w8: 0.55, b2: 0.60, t1: 0.01, t2: 0.99}
+    data: [i1, i2, t1, t2]
+    nodes:
+      h1: sigmoid(w1 * i1 + w2 * i2 + b1)
+      h2: sigmoid(w3 * i1 + w4 * i2 + b1)
+      o1: sigmoid(w5 * h1 + w6 * h2 + b2)
+      o2: sigmoid(w7 * h1 + w8 * h2 + b2)
+      E: 0.5 * (t1 - o1) ** 2 + 0.5 * (t2 - o2) ** 2
+    update: {learning_rate: 0.5, params: [w1, w2, w3, w4, w5, w6, w7, w8]}
+"""
+DATA = ("i1", "i2", "t1", "t2")
+
+
+def test_data_gets_no_gradient_steps_and_is_not_asked_for():
+    t = solve_text(MAZUR)
+    trace = t.trace
+    assert t.data == DATA and trace.constants == frozenset(DATA)
+    assert not [s for s in trace.backward if s.node in DATA]
+    assert trace.wrt == ("w1", "w2", "w3", "w4", "b1", "w5", "w6", "w7", "w8", "b2")
+    assert not [l for g in t.gates for l in g.locals if l.operand in DATA]
+    # Mazur's published numbers (his worked example rounds to 9 digits)
+    g = trace.gradients
+    assert g["w5"] == pytest.approx(0.082167041, abs=1e-9)
+    assert g["w1"] == pytest.approx(0.000438568, abs=1e-9)
+    new = {p.name: p.new for p in trace.update.params}
+    assert new["w5"] == pytest.approx(0.35891648, abs=1e-8)
+    assert new["w1"] == pytest.approx(0.149780716, abs=1e-9)
+    # and the independent check agrees
+    for name, estimate in trace.numeric:
+        assert estimate == pytest.approx(g[name], rel=1e-6)
+
+
+def test_data_is_shown_as_given_without_blanks():
+    from conftest import documents
+
+    made = documents(solve_text(MAZUR))
+    for name in ("worksheet.md", "answers.md"):
+        page = made[name]
+        assert "| Data | Value |" in page and r"| $t_{1}$ | $0.01$ |" in page
+        assert r"\partial i_{1}}" not in page and r"\partial t_{2}}" not in page
+    for name in ("worksheet.tex", "answers.tex"):
+        assert "Data & Value" in made[name] and r"\partial t_{1}}" not in made[name]
+    assert "t1 = 0.01  # data: given, no gradient" in made["staged.py"]
+    assert "t1 = torch.tensor(0.01, dtype=torch.float64, requires_grad=False)" \
+        in made["check_torch.py"]
+
+
+def test_data_edges_carry_values_but_no_gradients_in_the_figures():
+    from tracer.exporters.figures import figures
+
+    t = solve_text(MAZUR)
+    svg = figures(t)["gradients.svg"]
+    # one gradient label per backward step and one for the output's stub
+    assert svg.count('class="grad"') == len(t.trace.backward) + 1
+    assert svg.count('class="value"') == sum(len(n.operands) for n in t.trace.nodes) + 1
+    import re
+
+    totals = re.findall(r'<text class="grad-total"[^>]* data-node="(\w+)"', svg)
+    assert "w1" in totals and not set(DATA) & set(totals)
+
+
+def test_generated_code_reports_the_parameters_only(tmp_path):
+    t = solve_text(MAZUR)
+    path = tmp_path / "staged.py"
+    path.write_text(generated_code(t).staged, encoding="utf-8")
+    result = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    got = json.loads(result.stdout)
+    assert list(got) == list(t.trace.wrt)
+    for name, value in got.items():
+        assert value == pytest.approx(t.gradients[name], rel=1e-12)
+
+
+def test_trace_json_has_no_gradient_for_data():
+    from tracer.exporters.trace_json import as_dict
+
+    data = as_dict(solve_text(MAZUR))
+    assert data["data"] == list(DATA)
+    assert data["gradients"]["t1"] is None and data["gradients"]["w1"] is not None
+    assert not [s for s in data["backward"] if s["node"] in DATA]
+
+
+def test_gates_computed_from_data_alone_are_given_too():
+    t = solve_text("""
+        title: t
+        inputs: {x: -2, t: 3, s: 1}
+        data: [t, s]
+        nodes:
+          k: t - s           # from data alone
+          y: x ** k          # x < 0: the exponent's derivative would need log(x)
+    """)
+    assert t.trace.constants == {"t", "s", "k"}
+    assert [(s.node, s.source) for s in t.trace.backward] == [("x", "y")]
+    assert t.gradients["x"] == 2 * (-2.0)
+
+
+@pytest.mark.parametrize("extra, fragment", [
+    ("data: [w]\nupdate: {params: [w]}\n", "update: 'w' is listed under 'data'"),
+    ("data: [x]\nwrt: [x, w]\n", "wrt: 'x' is listed under 'data', so it has no gradient"),
+    ("data: [x, w]\n", "the output 'y' is computed from data alone"),
+    ("data: [z]\n", "data: there is no input 'z'"),
+    ("data: [W]\n", "data: there is no input 'W' - did you mean 'w'?"),
+    ("data: [u]\n", "data: 'u' is a node"),
+    ("data: 3\n", "data must be a list of names"),
+])
+def test_data_mistakes_are_named(extra, fragment):
+    text = "title: t\ninputs: {x: 1, w: 2}\nnodes:\n  u: w * x\n  y: u + 1\n" + extra
+    with pytest.raises(TracerError) as info:
+        from tracer.core.graph import build_graph
+        build_graph(load_text(text, "d.yaml"))
+    messages = [str(d) for d in info.value.diagnostics]
+    assert any(fragment in m for m in messages), messages
+    assert all(m.startswith("d.yaml:") for m in messages)
+
+
+@pytest.mark.slow
+def test_torch_check_of_a_problem_with_data(tmp_path):
+    pytest.importorskip("torch")
+    t = solve_text(MAZUR)
+    path = tmp_path / "check_torch.py"
+    path.write_text(generated_code(t).torch, encoding="utf-8")
+    result = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    got = json.loads(result.stdout)
+    assert list(got) == list(t.trace.wrt)
+    for name, value in got.items():
+        assert value == pytest.approx(t.gradients[name], rel=1e-12)

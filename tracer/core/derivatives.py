@@ -81,7 +81,10 @@ def _singular(op: str, index: int, env: tuple[float, ...]) -> float:
     return answer
 
 
-def simple_locals(gate: Gate, values: dict[str, float]) -> tuple[Local, ...]:
+def simple_locals(gate: Gate, values: dict[str, float],
+                  skip: frozenset[str] = frozenset()) -> tuple[Local, ...]:
+    """The local derivatives of a gate of one operation, one per use of a name, but none
+    with respect to the names in ``skip`` (data: never differentiated)."""
     call: Call = gate.expr  # type: ignore[assignment]
     uses = gate.operands    # the operands that are names, repeats included
     # The local derivatives are functions of (a, b, out).  Most gates apply an operation to
@@ -113,6 +116,9 @@ def simple_locals(gate: Gate, values: dict[str, float]) -> tuple[Local, ...]:
         operands = [values[x.name] if type(x) is Var else x.value for x in call.args]
     kink = plan.kink is not None and bool(plan.kink(*operands))
     env = (operands[0], operands[1] if len(operands) > 1 else 0.0, values[gate.name])
+    if skip:
+        return tuple([_new(Local, (names[k], slot, function(env), kink))
+                      for slot, k, function in plan.slots if names[k] not in skip])
     return tuple([_new(Local, (names[k], slot, function(env), kink))
                   for slot, k, function in plan.slots])
 
@@ -165,7 +171,8 @@ def _local_plan(op: str, shape: tuple) -> _LocalPlan:
     return _LocalPlan(PRIMITIVES[op].kink, slots)
 
 
-def gate_locals(gate: Gate, values: dict[str, float]) -> tuple[Local, ...]:
+def gate_locals(gate: Gate, values: dict[str, float],
+                skip: frozenset[str] = frozenset()) -> tuple[Local, ...]:
     """Reverse mode inside one gate of several operations, with the table's derivatives:
     the derivative with respect to each use of a name, the others held fixed."""
     order: list[Expr] = []           # parents before children
@@ -187,7 +194,8 @@ def gate_locals(gate: Gate, values: dict[str, float]) -> tuple[Local, ...]:
         if isinstance(n, Const):
             value[i] = n.value
         elif isinstance(n, Var):
-            value[i], has_var[i] = values[n.name], True
+            # a name in skip (data) is held fixed, as a number would be
+            value[i], has_var[i] = values[n.name], n.name not in skip
         else:
             value[i] = apply(PRIMITIVES[n.op], tuple(value[k] for k in kids[i]))
             has_var[i] = any(has_var[k] for k in kids[i])
@@ -217,4 +225,5 @@ def gate_locals(gate: Gate, values: dict[str, float]) -> tuple[Local, ...]:
                             raise
                         local = _singular(n.op, j, (operands[0], operands[-1], value[i]))
                     adjoint[k] += adjoint[i] * local
-    return tuple(Local(name, slot, grads[slot], kink) for slot, name in enumerate(gate.operands))
+    return tuple(Local(name, slot, grads[slot], kink) for slot, name in enumerate(gate.operands)
+                 if name not in skip)

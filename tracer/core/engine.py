@@ -107,6 +107,7 @@ class Trace:
     sums: tuple[Accumulation, ...]          # nodes with several contributions, when complete
     update: Optional[UpdateTrace] = None
     numeric: tuple[tuple[str, float], ...] = ()      # central differences, for wrt
+    constants: frozenset[str] = frozenset()          # data and what is computed from it
 
     @property
     def values(self) -> dict[str, float]:
@@ -157,7 +158,8 @@ def trace(graph: Graph, inputs: Optional[Mapping[str, float]] = None, *,
     return Trace(
         inputs=graph.inputs, output=graph.output, wrt=graph.wrt,
         rounding=graph.problem.rounding, nodes=tuple(nodes), backward=tuple(steps), sums=sums,
-        update=_update(graph, given, values, grads), numeric=numeric)
+        update=_update(graph, given, values, grads), numeric=numeric,
+        constants=graph.constants)
 
 
 def _nodes(graph: Graph, values: dict[str, float], grads: dict[str, float],
@@ -305,10 +307,13 @@ def central_difference(graph: Graph, name: str, inputs: Optional[Mapping[str, fl
 # ----------------------------------------------------------------------------- local derivatives
 
 def _locals(graph: Graph, gate: Gate, values: dict[str, float]) -> tuple[Local, ...]:
+    constants = graph.constants
+    if constants and gate.name in constants:
+        return ()   # computed from data alone: no gradient reaches it
     try:
         if gate.simple:
-            return simple_locals(gate, values)
-        return gate_locals(gate, values)
+            return simple_locals(gate, values, constants)
+        return gate_locals(gate, values, constants)
     except DomainError as exc:
         raise _domain_error(graph, gate, exc, "backward") from None
 

@@ -54,6 +54,9 @@ class Graph:
     backward_order: tuple[str, ...]
     output: str
     wrt: tuple[str, ...]
+    #: The data inputs (``data:``) and the gates computed from them alone: values given,
+    #: never differentiated (no gradient reaches them, no step goes into them).
+    constants: frozenset[str] = frozenset()
 
     @cached_property
     def nx(self) -> nx.MultiDiGraph:
@@ -125,7 +128,12 @@ def _build_graph(problem: Problem) -> Graph:
         raise TracerError(_unique(errors))
 
     forward = _forward_order(problem, inputs, gates)
+    constants = _constants(problem, input_set, gates, forward, error)
     output = _output(problem, input_set, gates, used, error)
+    if output is not None and output in constants:
+        error(f"the output '{output}' is computed from data alone ({', '.join(problem.data)}): "
+              "there is nothing to differentiate; take the parameters out of 'data'",
+              problem.line("data"))
     if output is not None:
         for name in _not_leading_to(inputs, gates, used, output):
             if name in gates:
@@ -134,17 +142,22 @@ def _build_graph(problem: Problem) -> Graph:
             else:
                 error(f"the input '{name}' is not used by any node that leads to the output "
                       f"'{output}': remove it or use it", problem.line(f"inputs.{name}"))
-    wrt = _wrt(problem, inputs, gates, error)
+    wrt = _wrt(problem, inputs, gates, error, constants)
     if problem.update is not None:
         for name in problem.update.params:
             if name not in inputs:
                 error(f"update: '{name}' is not an input; gradient descent updates inputs"
                       f"{did_you_mean(name, inputs)}", problem.line("update.params"))
+            elif name in constants:
+                error(f"update: '{name}' is listed under 'data': data is given, not a "
+                      "parameter that gradient descent changes; remove it from one of the "
+                      "two", problem.line("update.params"))
     if errors:
         raise TracerError(errors)
 
     backward = _backward_order(gates)
-    return Graph(problem, inputs, gates, forward, backward, output, wrt)  # type: ignore
+    return Graph(problem, inputs, gates, forward, backward, output, wrt,  # type: ignore
+                 frozenset(constants))
 
 
 def _multigraph(inputs: tuple[str, ...], gates: dict[str, Gate]) -> nx.MultiDiGraph:
@@ -249,14 +262,41 @@ def _output(problem: Problem, inputs: set[str], gates: dict, used: set[str], err
     return None
 
 
-def _wrt(problem: Problem, inputs: tuple, gates: dict, error) -> tuple[str, ...]:
+def _wrt(problem: Problem, inputs: tuple, gates: dict, error,
+         constants: frozenset[str] = frozenset()) -> tuple[str, ...]:
     if problem.wrt is None:
-        return inputs
+        return tuple(name for name in inputs if name not in constants)
     for name in problem.wrt:
         if name not in inputs and name not in gates:
             error(f"wrt: there is no input or node '{name}'"
                   f"{did_you_mean(name, list(inputs) + list(gates))}", problem.line("wrt"))
+        elif name in constants:
+            what = "is listed under 'data'" if name in inputs else "is computed from data alone"
+            error(f"wrt: '{name}' {what}, so it has no gradient: remove it from wrt or "
+                  "take it out of data", problem.line("wrt"))
     return tuple(dict.fromkeys(problem.wrt))
+
+
+def _constants(problem: Problem, inputs: set[str], gates: dict[str, Gate],
+               forward: tuple[str, ...], error) -> frozenset[str]:
+    """The inputs listed under ``data`` and the gates computed from them alone."""
+    if not problem.data:
+        return frozenset()
+    line = problem.line("data")
+    given: set[str] = set()
+    for name in problem.data:
+        if name in inputs:
+            given.add(name)
+        elif name in gates:
+            error(f"data: '{name}' is a node; data lists inputs whose values are given "
+                  "(targets, samples, initial states)", line)
+        else:
+            error(f"data: there is no input '{name}'{did_you_mean(name, inputs)}", line)
+    for name in forward:
+        gate = gates.get(name)
+        if gate is not None and all(o in given for o in gate.operands):
+            given.add(name)
+    return frozenset(given)
 
 
 def _decompose(problem: Problem, inputs: tuple, error) -> list[NodeDef]:

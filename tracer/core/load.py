@@ -25,7 +25,7 @@ __all__ = ["Problem", "NodeDef", "Update", "load", "load_text", "problem_id",
 MAX_FILE_BYTES = 1024 * 1024
 #: Every top-level key a problem file may have.
 KEYS = ("title", "statement", "inputs", "nodes", "expression", "output", "wrt", "precision",
-        "rounding", "update", "tags")
+        "rounding", "update", "tags", "data")
 UPDATE_KEYS = ("learning_rate", "params")
 DEFAULT_PRECISION = 4
 
@@ -77,6 +77,8 @@ class Problem:
     update: Optional[Update] = None
     tags: tuple[str, ...] = ()
     lines: dict[str, int] = field(default_factory=dict, compare=False)
+    #: Inputs that are data (targets, samples, initial states): given, never differentiated.
+    data: tuple[str, ...] = ()
 
     def line(self, key: str) -> Optional[int]:
         """The line of a top-level key (``"output"``) or of a name (``"inputs.x1"``)."""
@@ -376,6 +378,8 @@ class _Checker:
             fields["update"] = self.update(values["update"])
         if "tags" in values:
             fields["tags"] = self.names(values["tags"], "tags")
+        if "data" in values and values["data"].tag != _NULL:
+            fields["data"] = self.names(values["data"], "data")
 
         self.errors.extend(d for d, name in self.uses if name not in self.refused)
         if self.errors:

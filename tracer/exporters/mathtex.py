@@ -171,6 +171,7 @@ class TexSolution:
     frames: tuple[str, ...]
     kink_ops: tuple[str, ...]
     wrt_symbols: tuple[str, ...]
+    data: tuple[TexValue, ...] = ()        # inputs given as data, apart from ``inputs``
 
 
 def local_formula_tex(local: LocalGradient) -> str:
@@ -268,7 +269,9 @@ def tex_solution(solution: Solution) -> TexSolution:
                       for line in solution.gates}
     gates = tuple(w.line(line, values, locals_by_gate[line.name]) for line in solution.gates)
     frames = frame_names(solution)
-    steps = {s.index: w.step(s, locals_by_gate[s.source][s.slot],
+    local_at = {(line.name, l.slot): tex for line in solution.gates
+                for l, tex in zip(line.locals, locals_by_gate[line.name])}
+    steps = {s.index: w.step(s, local_at[(s.source, s.slot)],
                              frames[s.index - 1] if frames else None)
              for s in solution.steps}
     groups = tuple(TexGroup(
@@ -294,7 +297,9 @@ def tex_solution(solution: Solution) -> TexSolution:
         id=solution.id, title=solution.title, tags=solution.tags, output=out,
         output_symbol=tex_symbol(out), seed=partial(out, out), single=single,
         inputs=tuple(TexValue(v.name, tex_symbol(v.name), w.num(v.value))
-                     for v in solution.inputs),
+                     for v in solution.inputs if v.name not in solution.data),
+        data=tuple(TexValue(v.name, tex_symbol(v.name), w.num(v.value))
+                   for v in solution.inputs if v.name in solution.data),
         gates=gates, locals=tuple(l for g in gates for l in g.locals),
         steps=tuple(steps[i] for i in sorted(steps)), groups=groups,
         sums=tuple(w.sum(a) for a in solution.sums), final=final, closed=closed,
