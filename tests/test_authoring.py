@@ -18,6 +18,22 @@ from tracer.exporters.figures.text import name_text
 from tracer.notation.latex import tex_symbol
 
 
+def run_code(code: str, tmp_path, name: str) -> dict:
+    """Run a generated file as a student would; the gradients it prints."""
+    path = tmp_path / name
+    path.write_text(code, encoding="utf-8")
+    result = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def same_gradients(got: dict, solution, names) -> None:
+    assert list(got) == list(names)
+    for name, value in got.items():
+        assert value == pytest.approx(solution.gradients[name], rel=1e-12), name
+
+
 def errors(text: str, name: str = "p.yaml") -> list[str]:
     with pytest.raises(TracerError) as info:
         load_text(textwrap.dedent(text), name)
@@ -106,15 +122,7 @@ def test_e_pi_math_and_torch_are_names_like_any_other(tmp_path):
     # The generated code renames them internally and reports them by their own names.
     code = generated_code(t)
     assert "math_ = 0.5" in code.staged and "torch_ = torch.tensor" in code.torch
-    path = tmp_path / "staged.py"
-    path.write_text(code.staged, encoding="utf-8")
-    result = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
-                            timeout=60)
-    assert result.returncode == 0, result.stderr
-    got = json.loads(result.stdout)
-    assert set(got) == {"e", "pi", "math", "torch"}
-    for name in got:
-        assert got[name] == pytest.approx(t.gradients[name], rel=1e-12)
+    same_gradients(run_code(code.staged, tmp_path, "staged.py"), t, ["e", "pi", "math", "torch"])
 
 
 @pytest.mark.slow
@@ -126,14 +134,8 @@ def test_torch_check_runs_with_names_torch_and_math(tmp_path):
         nodes:
           e: exp(torch) * math
     """)
-    path = tmp_path / "check_torch.py"
-    path.write_text(generated_code(t).torch, encoding="utf-8")
-    result = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
-                            timeout=120)
-    assert result.returncode == 0, result.stderr
-    got = json.loads(result.stdout)
-    assert got["torch"] == pytest.approx(t.gradients["torch"], rel=1e-12)
-    assert got["math"] == pytest.approx(t.gradients["math"], rel=1e-12)
+    same_gradients(run_code(generated_code(t).torch, tmp_path, "check_torch.py"), t,
+                   ["torch", "math"])
 
 
 def test_lambda_underscore_is_typeset_as_lambda():
@@ -302,13 +304,8 @@ def test_generated_code_rounds_as_the_engine(tmp_path):
     assert "u = hand_round(x * w, 2)" in code
     assert not [line for line in code.splitlines()
                 if " round(" in line and not line.lstrip().startswith("#")]
-    path = tmp_path / "staged.py"
-    path.write_text(code, encoding="utf-8")
-    result = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
-                            timeout=60)
-    assert result.returncode == 0, result.stderr
-    got = json.loads(result.stdout)
-    assert got == {"x": t.gradients["x"], "w": t.gradients["w"]}
+    assert run_code(code, tmp_path, "staged.py") == {"x": t.gradients["x"],
+                                                      "w": t.gradients["w"]}
 
 
 def test_the_guide_states_the_rounding_rules():
@@ -516,15 +513,7 @@ def test_data_edges_carry_values_but_no_gradients_in_the_figures():
 
 def test_generated_code_reports_the_parameters_only(tmp_path):
     t = solve_text(MAZUR)
-    path = tmp_path / "staged.py"
-    path.write_text(generated_code(t).staged, encoding="utf-8")
-    result = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
-                            timeout=60)
-    assert result.returncode == 0, result.stderr
-    got = json.loads(result.stdout)
-    assert list(got) == list(t.trace.wrt)
-    for name, value in got.items():
-        assert value == pytest.approx(t.gradients[name], rel=1e-12)
+    same_gradients(run_code(generated_code(t).staged, tmp_path, "staged.py"), t, t.trace.wrt)
 
 
 def test_trace_json_has_no_gradient_for_data():
@@ -573,12 +562,5 @@ def test_data_mistakes_are_named(extra, fragment):
 def test_torch_check_of_a_problem_with_data(tmp_path):
     pytest.importorskip("torch")
     t = solve_text(MAZUR)
-    path = tmp_path / "check_torch.py"
-    path.write_text(generated_code(t).torch, encoding="utf-8")
-    result = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
-                            timeout=120)
-    assert result.returncode == 0, result.stderr
-    got = json.loads(result.stdout)
-    assert list(got) == list(t.trace.wrt)
-    for name, value in got.items():
-        assert value == pytest.approx(t.gradients[name], rel=1e-12)
+    same_gradients(run_code(generated_code(t).torch, tmp_path, "check_torch.py"), t,
+                   t.trace.wrt)
