@@ -312,8 +312,6 @@ plugins:
 
 
 @pytest.mark.parametrize("edit, message", [
-    (lambda t: t.replace("use_directory_urls: false", "use_directory_urls: true"),
-     "use_directory_urls: false"),
     (lambda t: WITHOUT_PLUGIN, "the tracer plugin is not enabled"),
     (lambda t: t.replace("pdf: auto", "pdf: sometimes"), "the configuration is invalid"),
 ])

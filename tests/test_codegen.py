@@ -180,7 +180,7 @@ def test_staged_code_uses_the_trace_local_formulas():
 
 def test_hand_calculation_rounds_in_the_code():
     code = staged_code(solve_file("06-sigmoid-neuron-by-hand.yaml"))
-    assert "a = round(sigmoid(z), 2)" in code
+    assert "a = hand_round(sigmoid(z), 2)" in code
 
 
 def test_clashing_names_are_renamed_but_reported_by_their_own_name(tmp_path):

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import textwrap
 
+import sympy
+
 from conftest import PROBLEMS, solve_file, solve_text
 from tracer.core.engine import trace
+from tracer.core.expr import Call, Var, fold
 from tracer.core.graph import build_graph
 from tracer.core.load import load, load_text
 from tracer.exporters.mathtex import local_formula_tex
@@ -77,12 +80,23 @@ def test_gates_of_one_shape_are_derived_once_with_their_own_names():
     """), "layers.yaml"))
     s = solve(graph, trace(graph))
     for name, gate in graph.gates.items():
-        # derived directly, with the gate's own names: what the shared derivation must equal
-        symbols: dict = {}
-        expr = symbolic.to_sympy(gate.expr, symbols)
-        direct = [symbolic.latex(symbolic._diff(expr, symbols[o]), gate.operands)
-                  for o in gate.operands]
+        # derived directly, with the gate's own names: what the shared derivation must
+        # equal; a name used twice (c in h3, b in h4) has a derivative per use, the other
+        # use held fixed
+        direct = []
+        for k in range(len(gate.operands)):
+            uses = iter(range(len(gate.operands)))
+            marked = fold(gate.expr, lambda leaf: Var("use_k") if isinstance(leaf, Var) and
+                          next(uses) == k else leaf, lambda node, args: Call(node.op, tuple(args)))
+            symbols: dict = {}
+            expr = symbolic.to_sympy(marked, symbols)
+            name_k = sympy.Symbol(gate.operands[k], real=True)
+            d = symbolic._diff(expr, symbols["use_k"]).subs(symbols["use_k"], name_k)
+            direct.append(symbolic.latex(d, gate.operands))
         assert formulas(s, name) == direct
+    # c's two uses in h3: inside the sigmoid, and in (h1 - c) ** 2
+    assert formulas(s, "h3")[0].startswith(r"h_{2} \left(1 - \sigma")
+    assert formulas(s, "h3")[4] == "2 c - 2 h_{1}"
     # h3 and h4 share a shape whose names sort alike (c < h2 < w, b < h3 < w): one
     # derivation serves both; h1 (b < w < x) and h2 (b < h1 < w) order their names apart
     symbolic._shape.cache_clear()

@@ -1,4 +1,4 @@
-"""The ``tracer`` command: trace, check, build, serve."""
+"""The ``tracer`` command: trace, check, build, serve, new."""
 from __future__ import annotations
 
 import argparse
@@ -86,6 +86,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_new(args: argparse.Namespace) -> int:
+    from .site.new import new_course
+
+    written = new_course(Path(args.folder), name=args.name, term=args.term, author=args.author)
+    folder = Path(args.folder)
+    print(f"created the course {folder}/: " + ", ".join(
+        p.relative_to(folder).as_posix() for p in written))
+    print(f"build it with: cd {folder} && tracer build   (preview: tracer serve)")
+    return 0
+
+
 def _report(failures: Sequence[TracerError]) -> int:
     for exc in failures:
         for d in exc.diagnostics:
@@ -93,10 +104,22 @@ def _report(failures: Sequence[TracerError]) -> int:
     return 1 if failures else 0
 
 
+def _version() -> str:
+    """The installed version (the package's metadata), else the source's."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("tracer")
+    except PackageNotFoundError:  # pragma: no cover - run from a source tree
+        from . import __version__
+        return __version__
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point of the ``tracer`` console script; returns the exit status."""
     parser = argparse.ArgumentParser(
         prog="tracer", description="Backpropagation problems as step-by-step teaching documents.")
+    parser.add_argument("--version", action="version", version=f"tracer {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("trace", help="print the forward and backward pass of problem files")
@@ -117,6 +140,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("-f", "--config", default="mkdocs.yml", help="the site's mkdocs.yml")
     p.add_argument("-a", "--dev-addr", default="127.0.0.1:8000", help="address to serve on")
     p.set_defaults(run=cmd_serve)
+
+    p = sub.add_parser("new", help="create a course of your own: mkdocs.yml, problems/, site/")
+    p.add_argument("folder", help="the course's folder (new, or empty)")
+    p.add_argument("--name", default="", help="the course's name (default: the folder's)")
+    p.add_argument("--term", default="", help="the term, e.g. 'Winter 2025/26'")
+    p.add_argument("--author", default="", help="the lecturer")
+    p.set_defaults(run=cmd_new)
 
     args = parser.parse_args(argv)
     try:

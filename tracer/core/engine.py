@@ -12,20 +12,19 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache
+from decimal import ROUND_HALF_UP, Context, Decimal
 from itertools import chain
-from operator import itemgetter
-from typing import Callable, Mapping, NamedTuple, Optional
+from typing import Mapping, NamedTuple, Optional
 
+from .derivatives import Local, Singular, gate_locals, simple_locals
 from .errors import Diagnostic, TracerError
-from .expr import Call, Const, DomainError, Expr, Var, apply, evaluate, fold
+from .expr import Call, DomainError, Expr, Var, apply, evaluate
 from .graph import Gate, Graph
 from .memory import no_cycle_collection
 from .primitives import PRIMITIVES
-from .rules import local_rule
 
 __all__ = ["Local", "NodeTrace", "BackwardStep", "Accumulation", "ParamUpdate", "UpdateTrace",
-           "Trace", "trace", "forward", "central_difference"]
+           "Trace", "trace", "forward", "central_difference", "hand_round"]
 
 
 # ----------------------------------------------------------------------------- the trace
@@ -33,15 +32,6 @@ __all__ = ["Local", "NodeTrace", "BackwardStep", "Accumulation", "ParamUpdate", 
 # The records made once per node or per edge are NamedTuples: as immutable and as typed as
 # frozen dataclasses, but made ten times faster, which matters at hundreds of thousands of
 # steps.  The records made once per trace are frozen dataclasses.
-
-class Local(NamedTuple):
-    """d(gate)/d(operand) for one edge, at this point (``kink``: a subgradient)."""
-
-    operand: str
-    slot: int
-    value: float
-    kink: bool = False
-
 
 class NodeTrace(NamedTuple):
     """One input or gate after both passes."""
@@ -117,6 +107,7 @@ class Trace:
     sums: tuple[Accumulation, ...]          # nodes with several contributions, when complete
     update: Optional[UpdateTrace] = None
     numeric: tuple[tuple[str, float], ...] = ()      # central differences, for wrt
+    constants: frozenset[str] = frozenset()          # data and what is computed from it
 
     @property
     def values(self) -> dict[str, float]:
@@ -167,7 +158,8 @@ def trace(graph: Graph, inputs: Optional[Mapping[str, float]] = None, *,
     return Trace(
         inputs=graph.inputs, output=graph.output, wrt=graph.wrt,
         rounding=graph.problem.rounding, nodes=tuple(nodes), backward=tuple(steps), sums=sums,
-        update=_update(graph, given, values, grads), numeric=numeric)
+        update=_update(graph, given, values, grads), numeric=numeric,
+        constants=graph.constants)
 
 
 def _nodes(graph: Graph, values: dict[str, float], grads: dict[str, float],
@@ -186,10 +178,24 @@ def _nodes(graph: Graph, values: dict[str, float], grads: dict[str, float],
     return nodes
 
 
+# Enough digits for any double written out to 12 decimals (1e308 has 309 digits).
+_DECIMALS = Context(prec=400)
+
+
+def hand_round(value: float, digits: int) -> float:
+    """``value`` rounded to ``digits`` decimals as a student rounds it: the number as it is
+    written (2.675, not the double just below it), halves away from zero (0.25 -> 0.3,
+    -0.25 -> -0.3), where Python's round() takes halves to the even digit (0.2)."""
+    exact = Decimal(repr(value))
+    return float(exact.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP,
+                                context=_DECIMALS))
+
+
 def forward(graph: Graph, inputs: dict[str, float], rounding: Optional[int] = -1
             ) -> dict[str, float]:
     """Every node's value, in topological order.  In hand-calculation mode (``rounding``)
-    each value is rounded to that many decimals before anything uses it."""
+    each value is rounded to that many decimals (:func:`hand_round`) before anything uses
+    it."""
     digits = graph.problem.rounding if rounding == -1 else rounding
     values = dict(inputs)
     for name in graph.forward_order:
@@ -200,7 +206,7 @@ def forward(graph: Graph, inputs: dict[str, float], rounding: Optional[int] = -1
             value = _evaluate_gate(gate, values)
         except DomainError as exc:
             raise _domain_error(graph, gate, exc, "forward") from None
-        values[name] = round(value, digits) if digits is not None else value
+        values[name] = hand_round(value, digits) if digits is not None else value
     return values
 
 
@@ -301,172 +307,46 @@ def central_difference(graph: Graph, name: str, inputs: Optional[Mapping[str, fl
 # ----------------------------------------------------------------------------- local derivatives
 
 def _locals(graph: Graph, gate: Gate, values: dict[str, float]) -> tuple[Local, ...]:
+    constants = graph.constants
+    if constants and gate.name in constants:
+        return ()   # computed from data alone: no gradient reaches it
     try:
         if gate.simple:
-            return _simple_locals(gate, values)
-        return _gate_locals(gate, values)
+            return simple_locals(gate, values, constants)
+        return gate_locals(gate, values, constants)
     except DomainError as exc:
         raise _domain_error(graph, gate, exc, "backward") from None
 
 
-_SLOTS = {"a": 0, "b": 1, "out": 2}
-
-
-@lru_cache(maxsize=None)
-def _local_function(op: str, index: int) -> Callable[[tuple[float, ...]], float]:
-    """The table's local derivative as a function of (a, b, out), built once per entry
-    from the same primitives (the tree is walked here, not at every gate)."""
-    def leaf(node):
-        if type(node) is not Var:
-            value = node.value
-            return lambda env: value
-        return itemgetter(_SLOTS[node.name])
-
-    def call(node, args):
-        prim = PRIMITIVES[node.op]
-        if len(args) == 1:
-            (f,) = args
-            return lambda env: apply(prim, (f(env),))
-        f, g = args
-        return lambda env: apply(prim, (f(env), g(env)))
-
-    return fold(local_rule(op, index), leaf, call)  # type: ignore[return-value]
-
-
-def _simple_locals(gate: Gate, values: dict[str, float]) -> tuple[Local, ...]:
-    call: Call = gate.expr  # type: ignore[assignment]
-    uses = gate.operands    # the operands that are names, repeats included
-    # The local derivatives are functions of (a, b, out).  Most gates apply an operation to
-    # names only: their plan depends on the operation and on whether a name is used twice
-    # (x * x), found without walking the operands; written out per arity as this runs
-    # once per gate.
-    if len(uses) == 1 == len(call.args):
-        names = uses
-        plan = _names_only_plan(call.op, False)
-        operands: tuple | list = (values[uses[0]],)
-    elif len(uses) == 2 == len(call.args):
-        a, b = uses
-        twice = a == b
-        plan = _names_only_plan(call.op, twice)
-        operands = (values[a], values[b])
-        names = (a,) if twice else uses
-    elif len(uses) == 1 and len(call.args) == 2:      # a name and a number: x ** 2, 0.5 * u
-        names = uses
-        x, y = call.args
-        if type(x) is Var:
-            plan = _name_number_plan(call.op, 0)
-            operands = (values[uses[0]], y.value)  # type: ignore[union-attr]
-        else:
-            plan = _name_number_plan(call.op, 1)
-            operands = (x.value, values[uses[0]])  # type: ignore[union-attr]
-    else:
-        names, shape = _shape(call)
-        plan = _local_plan(call.op, shape)
-        operands = [values[x.name] if type(x) is Var else x.value for x in call.args]
-    kink = plan.kink is not None and bool(plan.kink(*operands))
-    env = (operands[0], operands[1] if len(operands) > 1 else 0.0, values[gate.name])
-    return tuple([_new(Local, (names[k], slot, function(env), kink))
-                  for slot, k, function in plan.slots])
-
-
-@dataclass(frozen=True)
-class _LocalPlan:
-    """How to get a simple gate's locals, the same for every gate of one shape."""
-
-    kink: Optional[Callable[..., bool]]
-    slots: tuple[tuple[int, int, Callable], ...]  # (slot, which name, value)
-
-
-def _shape(call: Call) -> tuple[list[str], tuple]:
-    """The distinct names of a simple gate's operands, and its shape: each operand as
-    ("name", index into the names) or ("number",); the operands' positions are what the
-    plan depends on."""
-    names: list[str] = []
-    shape = []
-    for arg in call.args:
-        if type(arg) is Var:
-            if arg.name in names:
-                shape.append(("name", names.index(arg.name)))
-            else:
-                shape.append(("name", len(names)))
-                names.append(arg.name)
-        else:
-            shape.append(("number",))
-    return names, tuple(shape)
-
-
-@lru_cache(maxsize=None)
-def _names_only_plan(op: str, twice: bool) -> _LocalPlan:
-    arity = PRIMITIVES[op].arity
-    shape = (("name", 0),) * arity if twice or arity == 1 else (("name", 0), ("name", 1))
-    return _local_plan(op, shape)
-
-
-@lru_cache(maxsize=None)
-def _name_number_plan(op: str, name_at: int) -> _LocalPlan:
-    shape: list[tuple] = [("number",)]
-    shape.insert(name_at, ("name", 0))
-    return _local_plan(op, tuple(shape))
-
-
-@lru_cache(maxsize=None)
-def _local_plan(op: str, shape: tuple) -> _LocalPlan:
-    slots = tuple((slot, v, _local_function(op, i))
-                  for slot, (i, v) in enumerate((i, kind[1]) for i, kind in enumerate(shape)
-                                                if kind[0] == "name"))
-    return _LocalPlan(PRIMITIVES[op].kink, slots)
-
-
-def _gate_locals(gate: Gate, values: dict[str, float]) -> tuple[Local, ...]:
-    """Reverse mode inside one gate of several operations, with the table's derivatives."""
-    order: list[Expr] = []           # parents before children
-    kids: list[list[int]] = []
-    stack: list[tuple[Expr, int]] = [(gate.expr, -1)]
-    while stack:
-        node, parent = stack.pop()
-        kids.append([])
-        if parent >= 0:
-            kids[parent].append(len(order))
-        order.append(node)
-        if isinstance(node, Call):
-            stack.extend((a, len(order) - 1) for a in reversed(node.args))
-
-    value = [0.0] * len(order)
-    has_var = [False] * len(order)
-    for i in range(len(order) - 1, -1, -1):
-        n = order[i]
-        if isinstance(n, Const):
-            value[i] = n.value
-        elif isinstance(n, Var):
-            value[i], has_var[i] = values[n.name], True
-        else:
-            value[i] = apply(PRIMITIVES[n.op], tuple(value[k] for k in kids[i]))
-            has_var[i] = any(has_var[k] for k in kids[i])
-    # In hand mode the gate's rounded value is what later gates use; its own local
-    # derivatives stay the formulas in its operands (as printed), evaluated at those operands.
-
-    adjoint = [0.0] * len(order)
-    adjoint[0] = 1.0
-    grads: dict[str, float] = dict.fromkeys(gate.operands, 0.0)
-    kink = False
-    for i, n in enumerate(order):
-        if isinstance(n, Var):
-            grads[n.name] += adjoint[i]
-        elif isinstance(n, Call):
-            prim = PRIMITIVES[n.op]
-            operands = tuple(value[k] for k in kids[i])
-            env = dict(zip("ab", operands), out=value[i])
-            kink = kink or bool(prim.kink and prim.kink(*operands))
-            for j, k in enumerate(kids[i]):
-                if has_var[k]:
-                    adjoint[k] += adjoint[i] * evaluate(local_rule(n.op, j), env)
-    return tuple(Local(name, slot, grads[name], kink) for slot, name in enumerate(gate.operands))
-
-
 def _domain_error(graph: Graph, gate: Gate, exc: DomainError, phase: str) -> TracerError:
-    shown = ", ".join(f"{v:.6g}" for v in exc.operands)
-    what = "cannot be computed" if phase == "forward" else "has no local derivative here"
+    written = _written(exc.op, exc.operands)
+    if phase == "forward":
+        message = f"cannot be computed: {written} is {_article(exc.reason)}"
+    elif isinstance(exc, Singular):
+        message = f"has no local derivative here: {exc.reason}"
+    else:
+        message = (f"has no local derivative here: the derivative of {written} is undefined "
+                   f"({exc.reason})")
     return TracerError([Diagnostic(
-        graph.problem.path,
-        f"the node '{gate.name}' {what}: {exc.op}({shown}) is {exc.reason}; change the "
-        "inputs or the expression", gate.line)])
+        graph.problem.path, f"the node '{gate.name}' {message}; change the inputs or the "
+        "expression", gate.line)])
+
+
+_SYMBOLS = {p.name: p.operator for p in PRIMITIVES.values() if p.operator}
+
+
+def _written(op: str, operands: tuple[float, ...]) -> str:
+    """An operation on numbers as the problem writes it: ``1 / 0``, ``log(-2)``."""
+    shown = [f"{v:.6g}" for v in operands]
+    symbol = _SYMBOLS.get(op)
+    if symbol == "neg":
+        return f"-({shown[0]})"
+    if symbol is not None:
+        a, b = (f"({t})" if t.startswith("-") else t for t in shown)
+        return f"{a} {symbol} {b}"
+    return f"{op}({', '.join(shown)})"
+
+
+def _article(reason: str) -> str:
+    """'division by zero' reads after 'is' as 'a division by zero'."""
+    return "a " + reason if reason.startswith("division") else reason

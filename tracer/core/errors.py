@@ -43,8 +43,9 @@ def error(path: str, message: str, line: Optional[int] = None,
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
-    """`` - did you mean 'x'?`` for the closest choice, or an empty string."""
-    import difflib
+    """`` - did you mean 'x'?`` when a choice is a likely misspelling of ``word``
+    (:func:`~tracer.core.suggest.close_match`), or an empty string."""
+    from .suggest import close_match
 
-    close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.5)
-    return f" - did you mean '{close[0]}'?" if close else ""
+    close = close_match(word, choices)
+    return f" - did you mean '{close}'?" if close else ""

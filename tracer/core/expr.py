@@ -10,15 +10,17 @@ import math
 import re
 import sys
 import threading
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Optional, Union
 
-from .errors import did_you_mean
 from .primitives import FUNCTIONS, OPERATORS, PRIMITIVES, Primitive
+from .suggest import close_match, function_instead, keyword_used, name_instead, \
+    number_before_name
 
 __all__ = [
     "Const", "Var", "Call", "Expr", "ExprError", "DomainError", "parse", "fold", "walk",
-    "variables", "evaluate", "apply", "NAME_RE", "valid_name_reason", "MAX_NESTING",
+    "variables", "evaluate", "defined", "apply", "NAME_RE", "valid_name_reason", "MAX_NESTING",
 ]
 
 
@@ -53,16 +55,19 @@ MAX_NESTING = 200
 # Longer texts are parsed on a thread with a large stack: CPython's parser recurses once per
 # operator of a long sum and would otherwise hit the recursion limit.
 _LONG_TEXT = 2000
-_RESERVED = {"math", "torch", "e", "pi"}
 
 
 class ExprError(Exception):
-    """An expression that is not one tracer accepts; ``column`` is 1-based where known."""
+    """An expression that is not one tracer accepts; ``column`` is 1-based where known;
+    ``name``: the name it is about when the name itself cannot be used (a keyword, a
+    Greek letter), so that a file that also defines that name is told once."""
 
-    def __init__(self, message: str, column: Optional[int] = None):
+    def __init__(self, message: str, column: Optional[int] = None,
+                 name: Optional[str] = None):
         super().__init__(message)
         self.message = message
         self.column = column
+        self.name = name
 
 
 class DomainError(Exception):
@@ -78,14 +83,27 @@ class DomainError(Exception):
 def valid_name_reason(name: str) -> Optional[str]:
     """Why ``name`` cannot name an input or a node, or ``None`` if it can."""
     if not NAME_RE.match(name):
-        return "a name is letters, digits and underscores, starting with a letter"
+        return "a name is ASCII letters, digits and underscores, starting with a letter" \
+            + _instead(name)
     if keyword.iskeyword(name) or keyword.issoftkeyword(name):
-        return "it is a Python keyword"
+        return "it is a Python keyword" + _instead(name)
     if name in PRIMITIVES:
         return f"it is the name of the function {name}()"
-    if name in _RESERVED:
-        return "it is reserved for generated code"
     return None
+
+
+def _instead(name: str) -> str:
+    """What to name ``name`` instead, as the end of a message: Greek letters and the
+    keyword lambda by their ASCII names, which are typeset as the letters."""
+    instead = name_instead(name)
+    if instead is None:
+        return ""
+    if instead.rstrip("_") == "lambda":
+        return f"; write '{instead}' instead, which is typeset as λ"
+    if any(unicodedata.name(ch, "").startswith("GREEK") for ch in name):
+        return (f"; write '{instead}' instead (names are ASCII, and the name of a Greek "
+                "letter is typeset as the letter)")
+    return f"; write '{instead}' instead"
 
 
 # ----------------------------------------------------------------------------- parsing
@@ -125,7 +143,7 @@ def parse(text: str) -> Expr:
     if not source:
         raise ExprError("the expression is empty")
     tree = _ast_parse(source)
-    return _convert(tree.body)
+    return _convert(tree.body, None if source.isascii() else source.encode("utf-8"))
 
 
 def _ast_parse(source: str) -> ast.Expression:
@@ -164,6 +182,7 @@ def _ast_parse_here(source: str) -> ast.Expression:
         if "too many nested parentheses" in msg:
             raise ExprError(f"the expression is nested too deeply (more than {MAX_NESTING} "
                             "levels of parentheses): split it into several nodes", exc.offset)
+        _explain_syntax_error(source)
         raise ExprError(f"syntax error: {msg}", exc.offset) from None
     except (RecursionError, MemoryError):
         raise ExprError("the expression is nested too deeply: split it into several nodes")
@@ -171,14 +190,38 @@ def _ast_parse_here(source: str) -> ast.Expression:
         raise ExprError(f"the expression cannot be read: {exc}") from None
 
 
-def _convert(root: ast.AST) -> Expr:
-    """ast -> Expr, bottom-up with an explicit stack, checking every node against the whitelist."""
+def _explain_syntax_error(source: str) -> None:
+    """Raise the error an author can act on, for the usual causes of a syntax error."""
+    found = number_before_name(source)
+    if found is not None:
+        column, number, name = found
+        raise ExprError(f"'{number}{name}' is a number written right before a name: "
+                        f"write {number}*{name} (multiplication needs *)", column + 1)
+    for match in re.finditer(r"[^\s+\-*/(),.]+", source):
+        word = match.group(0)
+        if not word.isascii() and name_instead(word) is not None:
+            name = unicodedata.normalize("NFKC", word)
+            raise ExprError(f"'{word}' cannot be a name: a name is ASCII letters, digits and "
+                            f"underscores{_instead(word)}", match.start() + 1, name=name)
+    used = keyword_used(source)
+    if used is not None:
+        column, word = used
+        raise ExprError(f"'{word}' is a Python keyword, so it cannot be a name"
+                        + _instead(word), column + 1, name=word)
+
+
+def _convert(root: ast.AST, encoded: Optional[bytes] = None) -> Expr:
+    """ast -> Expr, bottom-up with an explicit stack, checking every node against the
+    whitelist.  ``encoded``: the source as UTF-8 when it is not ASCII (the parser's
+    columns count bytes; the messages count characters)."""
     stack: list[tuple[ast.AST, bool]] = [(root, False)]
     done: list[Expr] = []
     depth = 0
     while stack:
         node, children_done = stack.pop()
         column = getattr(node, "col_offset", -1) + 1 or None
+        if encoded is not None and column:
+            column = len(encoded[:column - 1].decode("utf-8", errors="ignore")) + 1
         if children_done:
             n = len(_children(node))
             args = tuple(done[len(done) - n:]) if n else ()
@@ -223,14 +266,17 @@ def _check(node: ast.AST, column: Optional[int]) -> None:
         raise ExprError("only unary minus and plus are supported", column)
     if isinstance(node, ast.Call):
         if not isinstance(node.func, ast.Name):
-            why = _NOT_EXPRESSIONS.get(type(node.func), "only the functions of the table can "
-                                       "be called")
+            why = _NOT_EXPRESSIONS.get(type(node.func))
+            if why is None:
+                # 2(x + 1), (a + b)(a - b): a product written without its *
+                raise ExprError("a number or a closing parenthesis right before '(' reads as "
+                                "a call: to multiply, write * between them, e.g. "
+                                "2 * (x + 1)", column)
             raise ExprError(f"{why}: {_HINT}", column)
         name = node.func.id
         prim = FUNCTIONS.get(name)
         if prim is None:
-            raise ExprError(f"unknown function '{name}'{did_you_mean(name, FUNCTIONS)}; "
-                            f"{_HINT}", column)
+            raise ExprError(_unknown_function(name), column)
         if node.keywords:
             raise ExprError(f"{name}() takes no keyword arguments", column)
         if len(node.args) != prim.arity:
@@ -247,6 +293,17 @@ def _check(node: ast.AST, column: Optional[int]) -> None:
         raise ExprError(f"'{type(node).__name__}' is not part of an expression: {_HINT}", column)
 
 
+def _unknown_function(name: str) -> str:
+    instead = function_instead(name)
+    if instead is not None:
+        return f"there is no function '{name}': {instead}"
+    close = close_match(name, FUNCTIONS)
+    if close is not None:
+        return f"unknown function '{name}' - did you mean '{close}'?"
+    return (f"unknown function '{name}' (to multiply by {name}, write {name} * (...)); "
+            f"{_HINT}")
+
+
 def _build(node: ast.AST, args: tuple[Expr, ...], column: Optional[int]) -> Expr:
     if isinstance(node, ast.Constant):
         try:
@@ -257,6 +314,9 @@ def _build(node: ast.AST, args: tuple[Expr, ...], column: Optional[int]) -> Expr
             raise ExprError("the number is too large for a floating-point number", column)
         return Const(value)
     if isinstance(node, ast.Name):
+        if not NAME_RE.match(node.id):
+            raise ExprError(f"'{node.id}' cannot be a name: a name is ASCII letters, digits "
+                            f"and underscores{_instead(node.id)}", column, name=node.id)
         return Var(node.id, column or 0)
     if isinstance(node, ast.BinOp):
         return Call(OPERATORS[_BINOPS[type(node.op)]], args)
@@ -329,6 +389,16 @@ def apply(prim: Primitive, operands: tuple[float, ...]) -> float:
                           "floating-point number" if math.isinf(value) else
                           "the result is not a number (NaN)")
     return float(value)
+
+
+def defined(expr: Expr, env: dict[str, float]) -> bool:
+    """Whether ``expr`` can be evaluated at ``env``: a local derivative's formula cannot be
+    where the engine took its value as a limit (``y * log(x)`` of ``y = x ** k`` at 0)."""
+    try:
+        evaluate(expr, env)
+    except (DomainError, KeyError):
+        return False
+    return True
 
 
 def evaluate(expr: Expr, env: dict[str, float]) -> float:

@@ -28,10 +28,11 @@ __all__ = ["Gate", "Graph", "build_graph", "is_simple"]
 class Gate(NamedTuple):
     """A node that computes: its expression and the names flowing into it.
 
-    ``operands`` lists one entry per edge, in slot order.  A *simple* gate (one primitive
-    applied to names and numbers, as ``x * x``) has an edge per operand it uses, repeats
-    included; a gate of several operations has one edge per distinct name, its local
-    derivative taken symbolically.  A NamedTuple, as the engine's per-node records are:
+    ``operands`` lists one entry per edge, in slot order: an edge per use of a name, repeats
+    included (``x * x`` and ``a + a + 1`` have two edges from their name), in the order
+    the expression is written.  A *simple* gate applies one primitive to names and
+    numbers; a gate of several operations has its local derivatives taken symbolically,
+    one per use.  A NamedTuple, as the engine's per-node records are:
     immutable and typed, and made several times faster than a frozen dataclass.
     """
 
@@ -53,6 +54,9 @@ class Graph:
     backward_order: tuple[str, ...]
     output: str
     wrt: tuple[str, ...]
+    #: The data inputs (``data:``) and the gates computed from them alone: values given,
+    #: never differentiated (no gradient reaches them, no step goes into them).
+    constants: frozenset[str] = frozenset()
 
     @cached_property
     def nx(self) -> nx.MultiDiGraph:
@@ -108,9 +112,8 @@ def _build_graph(problem: Problem) -> Graph:
             error(f"the node '{d.name}' uses no input or node: it is a constant; write the "
                   "number where it is used, or make it an input", d.line)
             continue
-        # A simple gate has an edge per use (a + a: two); a larger one, per distinct name.
-        operands = tuple(names) if simple else tuple(dict.fromkeys(names))
-        gates[d.name] = Gate(d.name, d.expr, operands, simple, d.line)
+        # An edge per use, in every gate: a + a and a + a + 1 both have two from a.
+        gates[d.name] = Gate(d.name, d.expr, tuple(names), simple, d.line)
 
     used = set(chain.from_iterable(gate.operands for gate in gates.values()))
     unknown = used.difference(input_set, gates)
@@ -125,7 +128,12 @@ def _build_graph(problem: Problem) -> Graph:
         raise TracerError(_unique(errors))
 
     forward = _forward_order(problem, inputs, gates)
+    constants = _constants(problem, input_set, gates, forward, error)
     output = _output(problem, input_set, gates, used, error)
+    if output is not None and output in constants:
+        error(f"the output '{output}' is computed from data alone ({', '.join(problem.data)}): "
+              "there is nothing to differentiate; take the parameters out of 'data'",
+              problem.line("data"))
     if output is not None:
         for name in _not_leading_to(inputs, gates, used, output):
             if name in gates:
@@ -134,17 +142,22 @@ def _build_graph(problem: Problem) -> Graph:
             else:
                 error(f"the input '{name}' is not used by any node that leads to the output "
                       f"'{output}': remove it or use it", problem.line(f"inputs.{name}"))
-    wrt = _wrt(problem, inputs, gates, error)
+    wrt = _wrt(problem, inputs, gates, error, constants)
     if problem.update is not None:
         for name in problem.update.params:
             if name not in inputs:
                 error(f"update: '{name}' is not an input; gradient descent updates inputs"
                       f"{did_you_mean(name, inputs)}", problem.line("update.params"))
+            elif name in constants:
+                error(f"update: '{name}' is listed under 'data': data is given, not a "
+                      "parameter that gradient descent changes; remove it from one of the "
+                      "two", problem.line("update.params"))
     if errors:
         raise TracerError(errors)
 
     backward = _backward_order(gates)
-    return Graph(problem, inputs, gates, forward, backward, output, wrt)  # type: ignore
+    return Graph(problem, inputs, gates, forward, backward, output, wrt,  # type: ignore
+                 frozenset(constants))
 
 
 def _multigraph(inputs: tuple[str, ...], gates: dict[str, Gate]) -> nx.MultiDiGraph:
@@ -249,14 +262,41 @@ def _output(problem: Problem, inputs: set[str], gates: dict, used: set[str], err
     return None
 
 
-def _wrt(problem: Problem, inputs: tuple, gates: dict, error) -> tuple[str, ...]:
+def _wrt(problem: Problem, inputs: tuple, gates: dict, error,
+         constants: frozenset[str] = frozenset()) -> tuple[str, ...]:
     if problem.wrt is None:
-        return inputs
+        return tuple(name for name in inputs if name not in constants)
     for name in problem.wrt:
         if name not in inputs and name not in gates:
             error(f"wrt: there is no input or node '{name}'"
                   f"{did_you_mean(name, list(inputs) + list(gates))}", problem.line("wrt"))
+        elif name in constants:
+            what = "is listed under 'data'" if name in inputs else "is computed from data alone"
+            error(f"wrt: '{name}' {what}, so it has no gradient: remove it from wrt or "
+                  "take it out of data", problem.line("wrt"))
     return tuple(dict.fromkeys(problem.wrt))
+
+
+def _constants(problem: Problem, inputs: set[str], gates: dict[str, Gate],
+               forward: tuple[str, ...], error) -> frozenset[str]:
+    """The inputs listed under ``data`` and the gates computed from them alone."""
+    if not problem.data:
+        return frozenset()
+    line = problem.line("data")
+    given: set[str] = set()
+    for name in problem.data:
+        if name in inputs:
+            given.add(name)
+        elif name in gates:
+            error(f"data: '{name}' is a node; data lists inputs whose values are given "
+                  "(targets, samples, initial states)", line)
+        else:
+            error(f"data: there is no input '{name}'{did_you_mean(name, inputs)}", line)
+    for name in forward:
+        gate = gates.get(name)
+        if gate is not None and all(o in given for o in gate.operands):
+            given.add(name)
+    return frozenset(given)
 
 
 def _decompose(problem: Problem, inputs: tuple, error) -> list[NodeDef]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Union
@@ -24,7 +25,7 @@ __all__ = ["Problem", "NodeDef", "Update", "load", "load_text", "problem_id",
 MAX_FILE_BYTES = 1024 * 1024
 #: Every top-level key a problem file may have.
 KEYS = ("title", "statement", "inputs", "nodes", "expression", "output", "wrt", "precision",
-        "rounding", "update", "tags")
+        "rounding", "update", "tags", "data")
 UPDATE_KEYS = ("learning_rate", "params")
 DEFAULT_PRECISION = 4
 
@@ -76,6 +77,8 @@ class Problem:
     update: Optional[Update] = None
     tags: tuple[str, ...] = ()
     lines: dict[str, int] = field(default_factory=dict, compare=False)
+    #: Inputs that are data (targets, samples, initial states): given, never differentiated.
+    data: tuple[str, ...] = ()
 
     def line(self, key: str) -> Optional[int]:
         """The line of a top-level key (``"output"``) or of a name (``"inputs.x1"``)."""
@@ -212,11 +215,17 @@ class _Checker:
         self.id = id
         self.errors: list[Diagnostic] = []
         self.lines: dict[str, int] = {}
+        # A name refused where it is defined is not reported again where it is used.
+        self.refused: set[str] = set()
+        self.uses: list[tuple[Diagnostic, str]] = []
 
     def error(self, message: str, node: Optional[yaml.Node] = None, column: int = 0) -> None:
+        self.errors.append(self._diagnostic(message, node, column))
+
+    def _diagnostic(self, message: str, node: Optional[yaml.Node], column: int) -> Diagnostic:
         line = node.start_mark.line + 1 if node is not None else None
         col = node.start_mark.column + 1 + column if node is not None else None
-        self.errors.append(Diagnostic(self.path, message, line, col))
+        return Diagnostic(self.path, message, line, col)
 
     # -- generic shapes -------------------------------------------------------------
 
@@ -317,6 +326,7 @@ class _Checker:
         reason = valid_name_reason(key)
         if reason:
             self.error(f"'{key}' cannot be the name of {what}: {reason}", node)
+            self.refused.add(unicodedata.normalize("NFKC", key))
             return False
         return True
 
@@ -368,7 +378,10 @@ class _Checker:
             fields["update"] = self.update(values["update"])
         if "tags" in values:
             fields["tags"] = self.names(values["tags"], "tags")
+        if "data" in values and values["data"].tag != _NULL:
+            fields["data"] = self.names(values["data"], "data")
 
+        self.errors.extend(d for d, name in self.uses if name not in self.refused)
         if self.errors:
             raise TracerError(sorted(self.errors, key=lambda d: (d.line or 0, d.column or 0)))
         fields = {k: v for k, v in fields.items() if v is not None}
@@ -420,7 +433,11 @@ class _Checker:
             offset = None
             if exc.column and "\n" not in text.strip() and node.style in (None, "", "'", '"'):
                 offset = (exc.column - 1) + (1 if node.style else 0)
-            self.error(f"{what}: {exc.message}", node, offset or 0)
+            if exc.name is not None:
+                self.uses.append((self._diagnostic(f"{what}: {exc.message}", node,
+                                                   offset or 0), exc.name))
+            else:
+                self.error(f"{what}: {exc.message}", node, offset or 0)
             return None
         return NodeDef(name, expr, text.strip(), node.start_mark.line + 1)
 

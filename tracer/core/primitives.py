@@ -11,6 +11,8 @@ Each entry says what the operation computes and how gradients flow back through 
 * ``domain``: why the operation is undefined at given operands, or ``None``;
 * ``kink``: whether the operands sit where the derivative does not exist and a
   subgradient convention is used;
+* ``singular``: where the operation is defined but its rule cannot be evaluated (sqrt at
+  0, a power at base 0): the derivative's value there, or why it does not exist;
 * ``operator``: the Python operator a problem writes it with (``+``), for the parser;
 * ``helper``: a function the rules themselves are written with (step, sign, heaviside);
 * ``commutative``: whether the operands may be swapped.
@@ -24,7 +26,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Callable, Optional, Union
 
 __all__ = ["Primitive", "PRIMITIVES", "OPERATORS", "FUNCTIONS", "sigmoid", "softplus"]
 
@@ -39,6 +41,9 @@ class Primitive:
     vjp: tuple[str, ...]
     domain: Optional[Callable[..., Optional[str]]] = None
     kink: Optional[Callable[..., bool]] = None
+    #: (operand index, a, b, out) -> the derivative where the rule's formula fails (a
+    #: number), or why it does not exist (a text); asked only where the rule fails.
+    singular: Optional[Callable[[int, float, float, float], Union[float, str]]] = None
     operator: Optional[str] = None
     helper: bool = False
     commutative: bool = False
@@ -83,6 +88,21 @@ def _pow_domain(a: float, b: float) -> Optional[str]:
     return None
 
 
+def _pow_singular(index: int, a: float, b: float, out: float) -> Union[float, str]:
+    if index == 1:      # d/db a**b = a**b * log(a)
+        if a == 0 and b > 0:
+            return 0.0  # 0 ** b is 0 for every b > 0: its derivative is 0 (PyTorch's too)
+        if a == 0:
+            return ("the derivative of a ** b with respect to the exponent b does not exist "
+                    "at a = 0, b = 0 (0 ** 0 is 1, but 0 ** b is 0 for every b > 0)")
+        return (f"the derivative of a ** b with respect to the exponent b is a ** b * log(a), "
+                f"and log(a) is undefined for the negative base a = {a:g}: make the exponent "
+                "a number, or the base positive")
+    if b == 0:
+        return 0.0      # a ** 0 is 1 for every a
+    return f"the derivative of a ** {b:g} with respect to a is infinite at a = 0"
+
+
 def _at_zero(a: float, *rest: float) -> bool:
     return a == 0
 
@@ -104,9 +124,11 @@ _TABLE = [
     Primitive("div", 2, lambda a, b: a / b, ("g * (1 / b)", "g * (-a / b**2)"), operator="/",
               domain=lambda a, b: "division by zero" if b == 0 else None),
     Primitive("pow", 2, _pow, ("g * (b * a**(b - 1))", "g * (out * log(a))"), operator="**",
-              domain=_pow_domain),
+              domain=_pow_domain, singular=_pow_singular),
     Primitive("neg", 1, lambda a: -a, ("-g",), operator="neg"),
-    _fn("exp", math.exp, "g * exp(a)"),
+    # exp and sqrt are differentiated through their value, as sigmoid and tanh are: a hand
+    # calculation reuses the value it has rounded.
+    _fn("exp", math.exp, "g * out"),
     _fn("log", math.log, "g * (1 / a)",
         domain=lambda a: "the logarithm of zero or of a negative number" if a <= 0 else None),
     _fn("sin", math.sin, "g * cos(a)"),
@@ -116,8 +138,9 @@ _TABLE = [
     _fn("sigmoid", sigmoid, "g * (out * (1 - out))"),
     _fn("softplus", softplus, "g * sigmoid(a)"),
     _fn("relu", lambda a: a if a > 0 else 0.0, "g * step(a)", kink=_at_zero),
-    _fn("sqrt", math.sqrt, "g * (1 / (2 * sqrt(a)))",
-        domain=lambda a: "the square root of a negative number" if a < 0 else None),
+    _fn("sqrt", math.sqrt, "g * (1 / (2 * out))",
+        domain=lambda a: "the square root of a negative number" if a < 0 else None,
+        singular=lambda i, a, b, out: "the derivative of sqrt(a) is infinite at a = 0"),
     _fn("abs", abs, "g * sign(a)", kink=_at_zero),
     Primitive("max", 2, lambda a, b: a if a >= b else b,
               ("g * heaviside(a - b)", "g * heaviside(b - a)"), kink=_tie, commutative=True),

@@ -25,8 +25,8 @@ from ..safety.latex import tex_text
 from ..safety.markdown import html_text, md_cell_math, md_text
 from ..view.solution import Solution
 
-__all__ = ["Exporter", "Download", "Options", "register", "exporters", "get", "environment",
-           "document_environment", "context", "TEMPLATES", "MAX_FIGURE_NODES",
+__all__ = ["Exporter", "Download", "Options", "Course", "register", "exporters", "get",
+           "environment", "document_environment", "context", "TEMPLATES", "MAX_FIGURE_NODES",
            "MAX_LAYOUT_NODES", "has_figures", "frame_names", "shared"]
 
 Content = Union[str, bytes]
@@ -44,11 +44,25 @@ class Download:
 
 
 @dataclass(frozen=True)
+class Course:
+    """What a course's pages and PDFs say about it (the tracer plugin's ``course``,
+    ``term`` and ``author`` in mkdocs.yml); empty when not set."""
+
+    name: str = ""
+    term: str = ""
+    author: str = ""
+
+    def __bool__(self) -> bool:
+        return bool(self.name or self.term or self.author)
+
+
+@dataclass(frozen=True)
 class Options:
     """Choices of the site that shape the files: ``allow_html`` lets raw HTML in a
-    statement through to the Markdown pages."""
+    statement through to the Markdown pages; ``course`` is shown on every page and PDF."""
 
     allow_html: bool = False
+    course: Course = Course()
 
 
 class Exporter:

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Optional
 
-from ..core.expr import Call, Const, Expr, Var, walk
+from ..core.expr import Call, Const, Expr, Var, defined, walk
 from ..notation import sympy as symbolic
 from ..notation.numbers import fmt_full
 from ..notation.python import HELPERS, MATH_FUNCTIONS, RESERVED, TABLE, py_leaf, to_python
@@ -38,6 +38,7 @@ class InputLine:
     name: str
     value: str
     source: str
+    data: bool = False      # given: no gradient is computed for it
 
 
 @dataclass(frozen=True)
@@ -133,15 +134,19 @@ def _factor(expr: Optional[Expr], text: str) -> str:
 
 
 def _locals(solution: Solution, names: dict[str, str], leaf, used: set[str]
-            ) -> dict[str, list[tuple[Optional[Expr], str]]]:
-    """Each gate's local derivatives as (expression, Python text), slot by slot."""
-    result: dict[str, list[tuple[Optional[Expr], str]]] = {}
+            ) -> dict[str, dict[int, tuple[Optional[Expr], str]]]:
+    """Each gate's local derivatives as (expression, Python text), by slot."""
+    result: dict[str, dict[int, tuple[Optional[Expr], str]]] = {}
     for line in solution.gates:
-        row: list[tuple[Optional[Expr], str]] = []
+        row: dict[int, tuple[Optional[Expr], str]] = {}
         for local in line.locals:
             formula = local.formula
-            if formula.expr is not None:
-                row.append((formula.expr, to_python(formula.expr, leaf)))
+            if formula.expr is not None and not defined(formula.expr, solution.values):
+                # The formula fails here (log(0) in the exponent's derivative of x ** k at
+                # x = 0) and the engine used its limit: the code uses the number.
+                row[local.slot] = (Const(local.value), fmt_full(local.value))
+            elif formula.expr is not None:
+                row[local.slot] = (formula.expr, to_python(formula.expr, leaf))
                 used |= _functions([formula.expr])
             else:
                 # SymPy's text that the problem language does not read: used as written,
@@ -151,7 +156,7 @@ def _locals(solution: Solution, names: dict[str, str], leaf, used: set[str]
                 for old, new in names.items():
                     if old != new:
                         text = re.sub(rf"\b{re.escape(old)}\b", new, text)
-                row.append((None, text))
+                row[local.slot] = (None, text)
                 used |= set(MATH_FUNCTIONS + HELPERS)
         result[line.name] = row
     return result
@@ -177,12 +182,13 @@ def code_model(solution: Solution) -> CodeModel:
             groups.append(GradGroup(step.source,
                                     f"{step.source} = {to_python(expr_of[step.source])}", ()))
         groups[-1] = GradGroup(groups[-1].source, groups[-1].text, groups[-1].lines + (line,))
-    report = list(trace.inputs) + [n for n in trace.wrt if n not in trace.inputs]
+    report = [n for n in trace.inputs if n not in trace.constants] + \
+        [n for n in trace.wrt if n not in trace.inputs]
     helper_needs = {n for h in HELPERS if h in used for n in TABLE[h].needs}
     return CodeModel(
         id=solution.id, rounding=solution.rounding,
-        inputs=tuple(InputLine(names[v.name], fmt_full(v.value), v.name)
-                     for v in solution.inputs),
+        inputs=tuple(InputLine(names[v.name], fmt_full(v.value), v.name,
+                               v.name in trace.constants) for v in solution.inputs),
         forward=tuple(Assignment(names[line.name], to_python(line.expr, leaf))
                       for line in solution.gates),
         groups=tuple(groups), seed=grads[trace.output], output=names[trace.output],

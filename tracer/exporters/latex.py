@@ -27,6 +27,6 @@ class LatexExporter(Exporter):
     def files(self, solution: Solution, options: Options) -> dict[str, Content]:
         env = document_environment()
         names = context(shared(solution, tex_solution), statement_tex=tex_statement(solution.statement),
-                        code=shared(solution, generated_code))
+                        code=shared(solution, generated_code), course=options.course)
         return {name: env.get_template(f"latex/{name}.j2").render(names)
                 for name in TEX_DOCUMENTS}

@@ -21,6 +21,6 @@ class MarkdownExporter(Exporter):
         names = context(shared(solution, tex_solution),
                         statement_md=md_statement(solution.statement,
                                                   allow_html=options.allow_html),
-                        code=shared(solution, generated_code))
+                        code=shared(solution, generated_code), course=options.course)
         return {name: env.get_template(f"markdown/{name}.j2").render(names)
                 for name in ("worksheet.md", "answers.md")}

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from ..core.engine import Accumulation
+from ..core.expr import defined
 from ..notation import sympy as symbolic
 from ..notation.latex import (expr_values_tex, factor_tex, partial, tex_symbol, to_tex,
                               visible_width)
@@ -170,6 +171,7 @@ class TexSolution:
     frames: tuple[str, ...]
     kink_ops: tuple[str, ...]
     wrt_symbols: tuple[str, ...]
+    data: tuple[TexValue, ...] = ()        # inputs given as data, apart from ``inputs``
 
 
 def local_formula_tex(local: LocalGradient) -> str:
@@ -202,20 +204,27 @@ class _Writer:
         text = self.num(v)
         return "(" + text + ")" if r"\times" in text else text
 
-    def local(self, local: LocalGradient) -> TexLocal:
+    def local(self, local: LocalGradient, operands: tuple[str, ...] = ()) -> TexLocal:
+        """``operands``: the gate's, one per use; a name used several times has a local
+        gradient per use, and its symbol says which."""
         value = self.num(local.value)
         tex = local_formula_tex(local)
         formula = tex or partial(local.gate, local.operand)
         substituted = None
-        if local.formula.expr is not None and tex:
+        if local.formula.expr is not None and tex and defined(local.formula.expr, self.values):
             try:
                 substituted = expr_values_tex(local.formula.expr, self.values, self.d)
             except KeyError:
                 substituted = None
             if substituted in (formula, value):
                 substituted = None
-        return TexLocal(local.gate, local.operand, partial(local.gate, local.operand), formula,
-                        substituted, value, local.kink)
+        symbol = partial(local.gate, local.operand)
+        uses = operands.count(local.operand)
+        if uses > 1:
+            use = operands[:local.slot + 1].count(local.operand)
+            symbol += rf"\;\text{{(use {use} of {uses})}}"
+        return TexLocal(local.gate, local.operand, symbol, formula, substituted, value,
+                        local.kink)
 
     def line(self, line: ForwardLine, values: dict[str, float],
              locals_: tuple[TexLocal, ...] = ()) -> TexLine:
@@ -234,7 +243,7 @@ class _Writer:
 
     def step(self, step: Step, local: TexLocal, frame: Optional[str]) -> TexStep:
         formula = local.formula if local.formula != local.value else None
-        chain = [partial(self.out, step.source) + r" \cdot " + local.symbol]
+        chain = [partial(self.out, step.source) + r" \cdot " + partial(step.source, step.node)]
         if formula is not None:
             chain.append(self.lead(step.upstream) + r" \cdot " + factor_tex(formula))
         chain.append(self.lead(step.upstream) + r" \cdot " + self.factor(step.local.value))
@@ -255,11 +264,14 @@ def tex_solution(solution: Solution) -> TexSolution:
     w = _Writer(solution)
     out = solution.output
     values = solution.values
-    locals_by_gate = {line.name: tuple(w.local(l) for l in line.locals)
+    operands = {n.name: n.operands for n in solution.trace.nodes}
+    locals_by_gate = {line.name: tuple(w.local(l, operands[line.name]) for l in line.locals)
                       for line in solution.gates}
     gates = tuple(w.line(line, values, locals_by_gate[line.name]) for line in solution.gates)
     frames = frame_names(solution)
-    steps = {s.index: w.step(s, locals_by_gate[s.source][s.slot],
+    local_at = {(line.name, l.slot): tex for line in solution.gates
+                for l, tex in zip(line.locals, locals_by_gate[line.name])}
+    steps = {s.index: w.step(s, local_at[(s.source, s.slot)],
                              frames[s.index - 1] if frames else None)
              for s in solution.steps}
     groups = tuple(TexGroup(
@@ -285,7 +297,9 @@ def tex_solution(solution: Solution) -> TexSolution:
         id=solution.id, title=solution.title, tags=solution.tags, output=out,
         output_symbol=tex_symbol(out), seed=partial(out, out), single=single,
         inputs=tuple(TexValue(v.name, tex_symbol(v.name), w.num(v.value))
-                     for v in solution.inputs),
+                     for v in solution.inputs if v.name not in solution.data),
+        data=tuple(TexValue(v.name, tex_symbol(v.name), w.num(v.value))
+                   for v in solution.inputs if v.name in solution.data),
         gates=gates, locals=tuple(l for g in gates for l in g.locals),
         steps=tuple(steps[i] for i in sorted(steps)), groups=groups,
         sums=tuple(w.sum(a) for a in solution.sums), final=final, closed=closed,

@@ -22,8 +22,9 @@ def to_json(solution: Solution) -> str:
 def as_dict(solution: Solution) -> dict[str, Any]:
     """The trace as plain JSON-ready data."""
     trace = solution.trace
-    local_tex = {line.name: [local_formula_tex(l) for l in line.locals]
+    local_tex = {line.name: {l.slot: local_formula_tex(l) for l in line.locals}
                  for line in solution.gates}
+    given = trace.constants
     update = trace.update
     return {
         "id": solution.id,
@@ -32,7 +33,9 @@ def as_dict(solution: Solution) -> dict[str, Any]:
         "inputs": list(trace.inputs),
         "wrt": list(trace.wrt),
         "values": trace.values,
-        "gradients": trace.gradients,
+        "gradients": {name: None if name in given else grad
+                      for name, grad in trace.gradients.items()},
+        "data": list(solution.data),
         "nodes": [{
             "name": n.name,
             "kind": n.kind,
@@ -41,7 +44,7 @@ def as_dict(solution: Solution) -> dict[str, Any]:
             "op": n.op,
             "operands": list(n.operands),
             "value": n.value,
-            "grad": n.grad,
+            "grad": None if n.name in given else n.grad,
             "local": [{"operand": l.operand, "slot": l.slot, "tex": local_tex[n.name][l.slot],
                        "value": l.value} for l in n.locals],
         } for n in trace.nodes],

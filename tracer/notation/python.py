@@ -68,7 +68,8 @@ HELPERS: tuple[str, ...] = tuple(op for op, f in TABLE.items() if f.source == "h
 #: Names generated code uses itself; a problem's names that clash are renamed there.
 RESERVED: frozenset[str] = frozenset(
     {"json", "print", "round", "float", "dict", "math", "torch", "grad", "None", "True",
-     "False", "tensor"} | {op for op, f in TABLE.items() if f.source != "operator"})
+     "False", "tensor", "decimal", "hand_round", "repr"}
+    | {op for op, f in TABLE.items() if f.source != "operator"})
 
 Leaf = Callable[[Union[Const, Var]], tuple[str, int]]
 

@@ -202,6 +202,12 @@ def _placeholder(i: int) -> str:
     return f"p{i:04d}"
 
 
+def _use(j: int) -> str:
+    # A name's j-th use in a gate that uses a name several times: differentiated on its own,
+    # then replaced by the name's placeholder.
+    return f"q{j:04d}"
+
+
 _PLACEHOLDER = re.compile(r"\bp(\d{4})\b")
 # SymPy's LaTeX printer writes a product's factors with a dot between them where one ends
 # with a digit and the next starts with one: a name's stand-in must end the way it does.
@@ -212,10 +218,19 @@ class _Shape:
     """A gate's expression with its names replaced by placeholders that sort as the names
     do (so SymPy orders terms alike), derived once and printed once per operand."""
 
-    def __init__(self, expr: Expr, count: int, digit_ends: tuple[bool, ...]):
+    def __init__(self, expr: Expr, count: int, digit_ends: tuple[bool, ...],
+                 uses: Optional[tuple[int, ...]] = None):
         symbols: dict = {}
         gate = to_sympy(expr, symbols)
-        self.derived = tuple(_diff(gate, symbols[_placeholder(i)]) for i in range(count))
+        if uses is None:
+            self.derived = tuple(_diff(gate, symbols[_placeholder(i)]) for i in range(count))
+        else:
+            # uses[j]: the name (its placeholder's number) of the j-th use
+            sp = namespace()
+            names = {symbols[_use(j)]: sp.Symbol(_placeholder(k), real=True)
+                     for j, k in enumerate(uses)}
+            self.derived = tuple(_diff(gate, symbols[_use(j)]).xreplace(names)
+                                 for j in range(len(uses)))
         self.digit_ends = digit_ends
         self._latex: dict[int, str] = {}
         self._python: dict[int, str] = {}
@@ -240,10 +255,15 @@ class _Shape:
 def derivatives(expr: Expr, operands: tuple[str, ...]) -> Optional[tuple[Derivative, ...]]:
     """d(expr)/d(name) for each name in ``operands``, or ``None`` if ``expr`` is too large.
 
-    Gates of the same shape (``sigmoid(w * u1 + b)``, ``sigmoid(w * u2 + b)``) are derived
-    and printed once: the shape with its names replaced, then the names put back."""
+    ``operands`` are the names of ``expr`` in the order written, one entry per use: where a
+    name is used several times (``a * a + a``), each use has its own derivative, the other
+    uses held fixed (``a + 1``, ``a`` and ``1``).  Gates of the same shape
+    (``sigmoid(w * u1 + b)``, ``sigmoid(w * u2 + b)``) are derived and printed once: the
+    shape with its names replaced, then the names put back."""
     if too_large(expr):
         return None
+    if len(set(operands)) < len(operands):
+        return _derivatives_per_use(expr, operands)
     ranked = sorted(operands)
     rename = {name: _placeholder(ranked.index(name)) for name in operands}
     canonical = fold(expr, lambda leaf: Var(rename[leaf.name]) if isinstance(leaf, Var)
@@ -254,9 +274,21 @@ def derivatives(expr: Expr, operands: tuple[str, ...]) -> Optional[tuple[Derivat
     return tuple(Derivative(shape, ranked.index(name), names) for name in operands)
 
 
+def _derivatives_per_use(expr: Expr, operands: tuple[str, ...]) -> tuple[Derivative, ...]:
+    ranked = sorted(set(operands))
+    rank = {name: i for i, name in enumerate(ranked)}
+    count = iter(range(len(operands)))
+    canonical = fold(expr, lambda leaf: Var(_use(next(count))) if isinstance(leaf, Var)
+                     else leaf, lambda node, args: Call(node.op, tuple(args)))
+    digit_ends = tuple(bool(_ENDS_IN_DIGIT.search(tex_symbol(n))) for n in ranked)
+    shape = _shape(canonical, len(ranked), digit_ends, tuple(rank[n] for n in operands))
+    return tuple(Derivative(shape, j, tuple(ranked)) for j in range(len(operands)))
+
+
 @lru_cache(maxsize=4096)
-def _shape(expr: Expr, count: int, digit_ends: tuple[bool, ...]) -> _Shape:
-    return _Shape(expr, count, digit_ends)
+def _shape(expr: Expr, count: int, digit_ends: tuple[bool, ...],
+           uses: Optional[tuple[int, ...]] = None) -> _Shape:
+    return _Shape(expr, count, digit_ends, uses)
 
 
 def derivative_latex(d: Derivative) -> str:

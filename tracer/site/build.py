@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Optional, Sequence
 
 from ..core.errors import Diagnostic, TracerError
+from ..exporters.base import Course
 from .cache import Cache, code_fingerprint, digest
 from .config import Site, read_config
 from .pages import SITE_FOLDER, ProblemPages, render_problem
@@ -81,7 +82,7 @@ def build(config_file: Path, *, strict: bool = True, say: Say = _say) -> BuildRe
             sources = find_problems(site.problems)
             cache = Cache(site.cache_dir)
             checked = check_problems(sources, cache, allow_html=site.allow_html,
-                                     workers=_workers())
+                                     workers=_workers(), course=site.course)
             pages = keep_pages(checked, cache)
             pages, pdf_stats = compile_pdfs(pages, cache, site.pdf, say=say,
                                             config_file=site.config_file)
@@ -141,7 +142,7 @@ def find_problems(folder: Path) -> list[Path]:
 # ----------------------------------------------------------------------------- phase 3
 
 def check_problems(sources: Sequence[Path], cache: "Cache", *, allow_html: bool = False,
-                   workers: int = 1) -> list[_Checked]:
+                   workers: int = 1, course: Course = Course()) -> list[_Checked]:
     """Load, check, trace and render every problem file; report every broken one at once.
 
     A problem is only known to be good once it has been traced (a value can fall outside
@@ -156,7 +157,7 @@ def check_problems(sources: Sequence[Path], cache: "Cache", *, allow_html: bool 
     fingerprint = code_fingerprint()
     diagnostics: list[Diagnostic] = []
     done: dict[int, _Checked] = {}
-    jobs: list[tuple[int, str, Path, str, bool, Optional[Path]]] = []
+    jobs: list[tuple[int, str, Path, str, bool, Optional[Path], Course]] = []
     owners: dict[str, Path] = {}
     for index, path in enumerate(sources):
         shown = _shown(path)
@@ -172,13 +173,14 @@ def check_problems(sources: Sequence[Path], cache: "Cache", *, allow_html: bool 
         except OSError as exc:
             diagnostics.append(Diagnostic(shown, f"cannot read the file: {exc.strerror}"))
             continue
-        key = digest(fingerprint, "problem", id, str(allow_html), data)
+        key = digest(fingerprint, "problem", id, str(allow_html), data,
+                     *([repr(course)] if course else []))
         cached = cache.pages(key)
         if cached is not None:
             done[index] = _Checked(key, cached, cached=True)
         else:
             jobs.append((index, key, path, data.decode("utf-8", errors="replace"), allow_html,
-                         cache.folder))
+                         cache.folder, course))
     for (index, key, path, *_), (pages, errors) in zip(jobs, _run(_make_pages, jobs, workers)):
         if errors:
             diagnostics.extend(_relative(d, path) for d in errors)
@@ -189,7 +191,7 @@ def check_problems(sources: Sequence[Path], cache: "Cache", *, allow_html: bool 
     return [done[i] for i in sorted(done)]
 
 
-def _make_pages(job: tuple[int, str, Path, str, bool, Optional[Path]]
+def _make_pages(job: tuple[int, str, Path, str, bool, Optional[Path], Course]
                 ) -> tuple[Optional[ProblemPages], list[Diagnostic]]:
     """One problem, start to finish (runs in a worker process): its pages or its errors.
 
@@ -200,14 +202,15 @@ def _make_pages(job: tuple[int, str, Path, str, bool, Optional[Path]]
     from ..core.graph import build_graph
     from ..core.load import load
 
-    _, key, path, source_text, allow_html, cache_folder = job
+    _, key, path, source_text, allow_html, cache_folder, course = job
     try:
         # load() reads the file again: it owns the checks on size and encoding.
         graph = build_graph(load(path))
         result = trace(graph)
     except TracerError as exc:
         return None, list(exc.diagnostics)
-    pages = render_problem(graph, result, path, source_text, allow_html=allow_html)
+    pages = render_problem(graph, result, path, source_text, allow_html=allow_html,
+                           course=course)
     return Cache(cache_folder).store_pages(key, pages), []
 
 
@@ -249,7 +252,7 @@ def keep_pages(checked: Sequence[_Checked], cache: "Cache") -> list[ProblemPages
 def generate(site: Site, cache: "Cache", *, say: Say = _say) -> list[ProblemPages]:
     """Phases 2 to 5 at once: what the plugin needs under plain ``mkdocs build``/``serve``."""
     sources = find_problems(site.problems)
-    checked = check_problems(sources, cache, allow_html=site.allow_html)
+    checked = check_problems(sources, cache, allow_html=site.allow_html, course=site.course)
     pages = keep_pages(checked, cache)
     pages, _ = compile_pdfs(pages, cache, site.pdf, say=say, config_file=site.config_file)
     return pages

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Iterator, Optional, Union
 
 from ..core.errors import Diagnostic, TracerError
+from ..exporters.base import Course
 
 __all__ = ["Site", "read_config", "site_settings", "mkdocs_messages"]
 
@@ -25,6 +26,7 @@ class Site:
     allow_html: bool
     mkdocs: Any = field(default=None, compare=False, repr=False)   # the MkDocsConfig
     plugin: Any = field(default=None, compare=False, repr=False)   # the TracerPlugin
+    course: Course = Course()     # course, term and author, shown on pages and PDFs
 
 
 
@@ -48,9 +50,6 @@ def read_config(config_file: Path, *, strict: bool = True) -> Site:
     if plugin is None:
         raise TracerError([Diagnostic(str(config_file), "the tracer plugin is not enabled: add "
                                       "'- tracer' under 'plugins:'")])
-    if config.use_directory_urls:
-        raise TracerError([Diagnostic(str(config_file), "set 'use_directory_urls: false': the "
-                                      "pages link their figures by relative paths")])
     return site_settings(config, plugin)
 
 
@@ -62,7 +61,8 @@ def site_settings(config: Any, plugin: Any) -> Site:
     return Site(config_file=Path(config.config_file_path or "mkdocs.yml"),
                 problems=root / options.problems, output=Path(config.site_dir).resolve(),
                 cache_dir=(root / cache) if cache else None, pdf=options.pdf,
-                allow_html=bool(options.allow_html), mkdocs=config, plugin=plugin)
+                allow_html=bool(options.allow_html), mkdocs=config, plugin=plugin,
+                course=Course(options.course, options.term, options.author))
 
 
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Sequence, Union
+from typing import Collection, Mapping, Sequence, Union
 
 from ..core.graph import Graph
 from ..core.engine import Trace
-from ..exporters.base import Download, Options, environment, exporters
+from ..exporters.base import Course, Download, Options, environment, exporters
 from ..view.solution import solve
 
 __all__ = ["ProblemPages", "render_problem", "home_page", "problems_nav", "downloads",
@@ -56,10 +56,10 @@ class ProblemPages:
 
 
 def render_problem(graph: Graph, trace: Trace, path: Path, source_text: str, *,
-                   allow_html: bool = False) -> ProblemPages:
+                   allow_html: bool = False, course: Course = Course()) -> ProblemPages:
     """The files of ``problems/<id>/`` for one traced problem (PDFs not included)."""
     solution = solve(graph, trace)
-    options = Options(allow_html=allow_html)
+    options = Options(allow_html=allow_html, course=course)
     files: dict[str, Union[str, bytes]] = {}
     for exporter in exporters():
         if not exporter.site:
@@ -79,10 +79,14 @@ def downloads() -> list[Download]:
     return [d for e in exporters() if e.site for d in e.downloads] + [_SOURCE]
 
 
-def home_page(pages: Sequence[ProblemPages]) -> str:
-    """The home page: every problem with its title, tags and links (templates/site/)."""
+def home_page(pages: Sequence[ProblemPages], *, present: Collection[str] = (),
+              course: Course = Course(), catalogue_only: bool = False) -> str:
+    """The home page: every problem with its title, tags and links (templates/site/);
+    ``present``: the hand-written pages it may link to; ``catalogue_only``: the list of
+    problems alone, to add below a hand-written home page."""
     return environment().get_template("site/index.md.j2").render(
-        problems=_catalogue(pages), folder=SITE_FOLDER, downloads=downloads())
+        problems=_catalogue(pages), folder=SITE_FOLDER, downloads=downloads(),
+        present=set(present), course=course, catalogue_only=catalogue_only)
 
 
 def problems_nav(pages: Sequence[ProblemPages]) -> list:

@@ -9,6 +9,14 @@ Enable it in mkdocs.yml::
           pdf: auto               # auto | true | false
           cache_dir: .tracer-cache
           allow_html: false       # raw HTML in problem statements
+          course: ""              # course name, term and author: on every page and PDF
+          term: ""
+          author: ""
+
+The plugin sets what the generated pages need itself: ``use_directory_urls: false`` (the
+pages link their figures by relative paths), no web fonts (the site works offline) and
+the Markdown extensions of the pages (math, tables, notes).  A hand-written ``index.md``
+in the docs folder is the home page, with the list of problems added below it.
 
 Everything generated lives in memory and reaches the site through
 ``File.generated``: nothing is ever written into the docs folder.  The coupling to MkDocs
@@ -33,6 +41,7 @@ from .cache import ASSETS, Cache
 from .config import Site, site_settings
 from .pages import SITE_FOLDER, ProblemPages, home_page, problems_nav
 from .pdf import SOURCE_DATE_EPOCH, compile_pdfs
+from .preview import error_pages
 
 __all__ = ["TracerPlugin", "TracerConfig", "NAV_PLACEHOLDER", "ASSET_FOLDER"]
 
@@ -53,6 +62,9 @@ class TracerConfig(base.Config):
     pdf = c.Choice(("auto", True, False), default="auto")
     cache_dir = c.Type(str, default=".tracer-cache")
     allow_html = c.Type(bool, default=False)
+    course = c.Type(str, default="")
+    term = c.Type(str, default="")
+    author = c.Type(str, default="")
 
 
 class TracerPlugin(BasePlugin[TracerConfig]):
@@ -63,6 +75,8 @@ class TracerPlugin(BasePlugin[TracerConfig]):
         self.prepared: Optional[list[ProblemPages]] = None
         self.command = "build"
         self._cache: Optional[Cache] = None
+        #: The list of problems, added below a hand-written home page (index.md).
+        self._catalogue: Optional[str] = None
 
     def use_pages(self, pages: Optional[Sequence[ProblemPages]]) -> None:
         """Publish these prepared pages in the next build instead of generating them
@@ -76,11 +90,8 @@ class TracerPlugin(BasePlugin[TracerConfig]):
         self.command = command
 
     def on_config(self, config: Any) -> Any:
-        if config.use_directory_urls:
-            # Pages would move to problems/<id>/answers/ and the relative links of their
-            # figures (src="step-01.svg") would point one folder too deep.
-            raise PluginError("the tracer plugin needs 'use_directory_urls: false' in "
-                              "mkdocs.yml (pages at problems/<id>/answers.html)")
+        for change in settle_config(config):
+            log.info(change)
         # The sitemap carries the build date: a fixed one keeps builds byte-identical.
         os.environ.setdefault("SOURCE_DATE_EPOCH", str(SOURCE_DATE_EPOCH))
         for name in _STYLES:
@@ -95,7 +106,13 @@ class TracerPlugin(BasePlugin[TracerConfig]):
     def on_files(self, files: Files, *, config: Any) -> Files:
         site = site_settings(config, self)
         pages = self.prepared if self.prepared is not None else self._generate(site)
-        generated: dict[str, Any] = {"index.md": home_page(pages)}
+        present = {f.src_uri for f in files.documentation_pages()}
+        generated: dict[str, Any] = {}
+        if "index.md" in present:
+            self._catalogue = home_page(pages, course=site.course, catalogue_only=True)
+        else:
+            self._catalogue = None
+            generated["index.md"] = home_page(pages, present=present, course=site.course)
         for problem in pages:
             for name, content in problem.files.items():
                 generated[f"{SITE_FOLDER}/{problem.id}/{name}"] = content
@@ -117,6 +134,13 @@ class TracerPlugin(BasePlugin[TracerConfig]):
         config.nav = _expand_nav(config.nav, problems_nav(pages))
         return files
 
+    def on_page_markdown(self, markdown: str, *, page: Any, config: Any, files: Files
+                         ) -> Optional[str]:
+        if self._catalogue is not None and page.file.src_uri == "index.md" and \
+                page.file.generated_by is None:
+            return markdown.rstrip("\n") + "\n\n" + self._catalogue
+        return None
+
     def on_serve(self, server: Any, *, config: Any, builder: Any) -> Any:
         site = site_settings(config, self)
         server.watch(str(site.problems))
@@ -130,12 +154,14 @@ class TracerPlugin(BasePlugin[TracerConfig]):
         except TracerError as exc:
             if self.command != "serve":
                 raise PluginError("\n".join(str(d) for d in exc.diagnostics)) from None
-            # While previewing, a problem being edited must not take the others down.
+            # While previewing, a problem being edited must not take the others down, and
+            # its own pages show its errors.
             for d in exc.diagnostics:
                 log.error(str(d))
-            return self._good_problems(site)
+            return self._preview_problems(site)
 
-    def _good_problems(self, site: Site) -> list[ProblemPages]:
+    def _preview_problems(self, site: Site) -> list[ProblemPages]:
+        """Every problem's pages; a broken problem's pages are its errors."""
         pages: list[ProblemPages] = []
         try:
             sources = find_problems(site.problems)
@@ -143,14 +169,52 @@ class TracerPlugin(BasePlugin[TracerConfig]):
             return pages
         for path in sources:
             try:
-                checked = check_problems([path], self._cache, allow_html=site.allow_html)
+                checked = check_problems([path], self._cache, allow_html=site.allow_html,
+                                         course=site.course)
                 found = keep_pages(checked, self._cache)
                 found, _ = compile_pdfs(found, self._cache, site.pdf, say=log.info,
-                                               config_file=site.config_file)
-            except TracerError:
-                continue
+                                        config_file=site.config_file)
+            except TracerError as exc:
+                found = [error_pages(path, exc.diagnostics)]
             pages.extend(found)
         return pages
+
+
+#: The Markdown extensions the generated pages are written for, and the settings they need.
+_EXTENSIONS: dict[str, dict[str, Any]] = {
+    "toc": {}, "tables": {}, "attr_list": {}, "md_in_html": {}, "admonition": {},
+    "pymdownx.details": {}, "pymdownx.superfences": {}, "pymdownx.highlight": {},
+    "pymdownx.arithmatex": {"generic": True},
+}
+
+
+def settle_config(config: Any) -> list[str]:
+    """Set what the generated pages need in a loaded mkdocs.yml, rather than fail on it
+    late; returns what was changed, to be said."""
+    changes = []
+    if config["use_directory_urls"]:
+        # Pages would move to problems/<id>/answers/ and the relative links of their
+        # figures (src="step-01.svg") would point one folder too deep.
+        config["use_directory_urls"] = False
+        changes.append("tracer: use_directory_urls set to false (the problems' pages link "
+                       "their figures by relative paths)")
+    theme = config["theme"]
+    if getattr(theme, "name", None) == "material" and theme.get("font") is not False:
+        theme["font"] = False     # Material loads Roboto from Google Fonts otherwise
+        changes.append("tracer: web fonts turned off (theme font: false): the site must "
+                       "work offline")
+    present = {name.removeprefix("markdown.extensions.")
+               for name in config["markdown_extensions"]}
+    for name, settings in _EXTENSIONS.items():
+        if name not in present:
+            config["markdown_extensions"].append(name)
+            changes.append(f"tracer: Markdown extension {name} added")
+        current = config["mdx_configs"].setdefault(name, {})
+        for key, value in settings.items():
+            if current.get(key) != value:
+                current[key] = value
+                changes.append(f"tracer: {name}: {key} set to {value}")
+    return changes
 
 
 def _expand_nav(nav: Optional[list], problems: list) -> Optional[list]:

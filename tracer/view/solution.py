@@ -153,6 +153,7 @@ class Solution:
     update: Optional[UpdateSolution]
     kink_ops: tuple[str, ...]              # kinked operations the gates use
     trace: Trace
+    data: tuple[str, ...] = ()             # inputs given as data: never differentiated
 
     @property
     def values(self) -> dict[str, float]:
@@ -183,7 +184,7 @@ def solve(graph: Graph, trace: Trace, derivation: Optional[Derivation] = None) -
         update=_update(trace.update, gates, trace.rounding),
         kink_ops=tuple(sorted({n.op for line in gates for n in walk(line.expr)
                                if isinstance(n, Call) and PRIMITIVES[n.op].kink is not None})),
-        trace=trace)
+        trace=trace, data=tuple(n for n in trace.inputs if n in trace.constants))
 
 
 def _forward_line(node: NodeTrace, values: Mapping[str, float], rounding: Optional[int],
@@ -198,6 +199,8 @@ def _forward_line(node: NodeTrace, values: Mapping[str, float], rounding: Option
 def _steps(trace: Trace, lines: dict[str, ForwardLine]) -> tuple[Step, ...]:
     sums = {a.node: a for a in trace.sums}
     nodes = {n.name: n for n in trace.nodes}
+    # A gate has a local gradient per use of a name, but none into data: find it by slot.
+    local_at = {(line.name, l.slot): l for line in lines.values() for l in line.locals}
     steps = []
     for index, s in enumerate(trace.backward, 1):
         source = nodes[s.source]
@@ -205,7 +208,7 @@ def _steps(trace: Trace, lines: dict[str, ForwardLine]) -> tuple[Step, ...]:
         total = sums.get(s.node)
         steps.append(Step(
             index=index, node=s.node, source=s.source, slot=s.slot, path=s.path,
-            upstream=s.upstream, local=lines[s.source].locals[s.slot],
+            upstream=s.upstream, local=local_at[(s.source, s.slot)],
             contribution=s.contribution, kink_op=source.op,
             use=source.operands[:s.slot + 1].count(s.node) if uses > 1 else None, uses=uses,
             sum=total if total is not None and s.path == len(total.contributions) else None))

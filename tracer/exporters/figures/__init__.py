@@ -128,15 +128,19 @@ class _Drawing:
         self.stub = len(lay.edges)
         # The engine makes one backward step per graph edge (operand use): step k sends the
         # gradient of ``s.source`` back along the edge into operand ``s.slot``, ``s.node``.
+        # An edge out of data has no step: it never carries a gradient.
         index = {(s.node, s.source, s.slot): k for k, s in enumerate(trace.backward)}
-        self.edge_step = [index[(g.source, g.target, g.slot)] for g in lay.edges]
+        never = len(trace.backward) + 1
+        self.edge_step = [index.get((g.source, g.target, g.slot), never) for g in lay.edges]
         self.values = [number_text(values[g.source], d) for g in self.geoms]
-        self.grads = [number_text(s.contribution, d, grad=True, path=s.path)
-                      for s in (trace.backward[k] for k in self.edge_step)]
+        self.grads = [number_text(trace.backward[k].contribution, d, grad=True,
+                                  path=trace.backward[k].path) if k < never else None
+                      for k in self.edge_step]
         self.grads.append(number_text(1.0, d, grad=True))     # the seed, on the stub
         by_name = {n.name: n for n in trace.nodes}
         self.node_index = {box.name: j for j, box in enumerate(lay.nodes)}
-        self.totals = [number_text(by_name[box.name].grad, d, grad=True) for box in lay.nodes]
+        self.totals = [None if box.name in trace.constants else
+                       number_text(by_name[box.name].grad, d, grad=True) for box in lay.nodes]
         # A node's total is shown once all the contributions it receives have arrived: after
         # the last step into it (the output's from the start, and a node that feeds no
         # gate's, which receives none).
@@ -163,7 +167,7 @@ class _Drawing:
             parts = [self._part(("stroke", i, highlight), m.stroke, g, highlight, COLOURS)]
             if numbers:
                 parts.append(self._part(("value", i), m.value, g, self.values[i], COLOURS))
-            if grad:
+            if grad and self.grads[i] is not None:
                 parts.append(self._part(("grad", i, highlight), m.grad, g, self.grads[i],
                                         highlight, COLOURS))
             drawn = self._drawn[key] = m.edge(g, highlight, parts)
@@ -178,7 +182,7 @@ class _Drawing:
             parts = [self._part(("shape", j, highlight), m.shape, b, highlight, COLOURS,
                                 **self.extra),
                      self._part(("labels", j), m.labels, b, COLOURS)]
-            if total:
+            if total and self.totals[j] is not None:
                 parts.append(self._part(("total", j), m.total, b, self.totals[j], COLOURS))
             drawn = self._drawn[key] = m.node(b, highlight, parts)
         return drawn
@@ -218,7 +222,7 @@ class _Drawing:
     def steps(self) -> Iterator[tuple[int, str]]:
         """(step number, picture) for each backward step, as :meth:`step_parts` draws it."""
         backward = self.trace.backward
-        edge_of = {k: i for i, k in enumerate(self.edge_step)}
+        edge_of = {k: i for i, k in enumerate(self.edge_step) if k < len(backward)}
         completing: dict[int, list[int]] = {}
         for j, k in enumerate(self.complete_at):
             completing.setdefault(k, []).append(j)

@@ -272,8 +272,9 @@ def _label_boxes(solution: Solution, dot: "_Dot", label_boxes: list[_LabelBox]
         if target is None:
             grad = number_text(1.0, d, grad=True)
         else:
-            step = contributions[(source, target, slot)]
-            grad = number_text(step.contribution, d, grad=True, path=step.path)
+            step = contributions.get((source, target, slot))   # none out of data
+            grad = number_text(step.contribution, d, grad=True, path=step.path) \
+                if step is not None else value
         w = max(value.width, grad.width, MIN_LABEL) + 8
         dot.add_node(key, width=_inches(w), height=_inches(2 * LINE + 2))
     dot.add_node("end|", width=_inches(ARROW), height=_inches(ARROW))
