@@ -8,7 +8,6 @@ import shutil
 import subprocess
 import sys
 import textwrap
-import time
 import xml.etree.ElementTree as ET
 from collections import Counter
 from functools import lru_cache
@@ -482,14 +481,11 @@ def layered(n_inputs: int, n_gates: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def test_a_50_node_graph_is_laid_out_fast():
+def test_a_50_node_graph_is_laid_out_with_an_edge_per_step():
+    # Its layout time is printed by benchmarks/documents.py, not asserted here.
     t = solve_text(layered(12, 38), closed_forms=False, check=False)
     assert 50 <= len(t.trace.nodes) <= MAX_FIGURE_NODES
-    layout(t)  # warm up Graphviz
-    start = time.perf_counter()
     lay = layout(t)
-    elapsed = time.perf_counter() - start
-    assert elapsed < 0.5, elapsed
     assert len(lay.edges) == len(t.trace.backward)
 
 
@@ -501,9 +497,7 @@ def test_large_graphs_get_fewer_figures():
     assert {"graph.svg", "values.svg", "gradients.svg"} <= set(out)
     huge = solve_text(layered(40, MAX_LAYOUT_NODES), closed_forms=False, check=False)
     assert len(huge.trace.nodes) > MAX_LAYOUT_NODES
-    start = time.perf_counter()
     assert figures(huge) == {}
-    assert time.perf_counter() - start < 0.1
 
 
 def test_limits_are_documented():
