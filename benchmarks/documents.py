@@ -1,6 +1,6 @@
 """Documents at size: every file of a problem, for long chains, in a fresh process per size.
 
-    python benchmarks/documents.py [--quick] [--sizes 1k,2k,4k] [--shapes simple,layers]
+    python benchmarks/documents.py [--quick] [--sizes 50,1k,2k,4k] [--shapes simple,layers]
 
 Two chains of gates (each gate reads the one before it and a shared weight):
 
@@ -12,8 +12,9 @@ For each size the worker loads, checks and traces the problem, makes its worked 
 (formulas derived once per graph) and runs every exporter that publishes on the site
 (Markdown, LaTeX, figures, code), and prints the CPU seconds of each stage.  The target:
 all documents of a 4,000-gate chain in under 10 s, the time per gate flat as the chain
-grows.  Past 120 nodes the figures exporter draws nothing (the figure limit), so its
-column is the time to decide that.  Nothing is asserted.
+grows.  At 50 gates the figures column is the layout and every figure with its step-through
+frames; past 120 nodes it is what the figures exporter does at that size.  Nothing is
+asserted.
 """
 from __future__ import annotations
 
@@ -75,15 +76,15 @@ def work(n: int, shape: str) -> dict:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--quick", action="store_true", help="sizes 250 and 500 only")
-    p.add_argument("--sizes", default="1k,2k,4k")
+    p.add_argument("--quick", action="store_true", help="sizes 50, 250 and 500 only")
+    p.add_argument("--sizes", default="50,1k,2k,4k")
     p.add_argument("--shapes", default="simple,layers")
     p.add_argument("--worker", nargs=2, metavar=("N", "SHAPE"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.worker:
         emit(work(int(args.worker[0]), args.worker[1]))
         return 0
-    sizes = [250, 500] if args.quick else parse_sizes(args.sizes)
+    sizes = [50, 250, 500] if args.quick else parse_sizes(args.sizes)
     print(machine_line())
     status = 0
     stages = ("graph", "trace", "derive", "solve", "markdown", "latex", "figures", "code")
