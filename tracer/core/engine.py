@@ -309,12 +309,14 @@ def _locals(graph: Graph, gate: Gate, values: dict[str, float]) -> tuple[Local, 
         raise _domain_error(graph, gate, exc, "backward") from None
 
 
-_SLOTS = {"a": 0, "b": 1, "out": 2}
+# The environment of a local derivative: (a, b, out), and c after them for an operation of
+# three operands (clip), so that one- and two-operand gates build the same short tuple.
+_SLOTS = {"a": 0, "b": 1, "out": 2, "c": 3}
 
 
 @lru_cache(maxsize=None)
 def _local_function(op: str, index: int) -> Callable[[tuple[float, ...]], float]:
-    """The table's local derivative as a function of (a, b, out), built once per entry
+    """The table's local derivative as a function of (a, b, out[, c]), built once per entry
     from the same primitives (the tree is walked here, not at every gate)."""
     def leaf(node):
         if type(node) is not Var:
@@ -327,8 +329,10 @@ def _local_function(op: str, index: int) -> Callable[[tuple[float, ...]], float]
         if len(args) == 1:
             (f,) = args
             return lambda env: apply(prim, (f(env),))
-        f, g = args
-        return lambda env: apply(prim, (f(env), g(env)))
+        if len(args) == 2:
+            f, g = args
+            return lambda env: apply(prim, (f(env), g(env)))
+        return lambda env: apply(prim, tuple([f(env) for f in args]))
 
     return fold(local_rule(op, index), leaf, call)  # type: ignore[return-value]
 
@@ -360,11 +364,22 @@ def _simple_locals(gate: Gate, values: dict[str, float]) -> tuple[Local, ...]:
             plan = _name_number_plan(call.op, 1)
             operands = (x.value, values[uses[0]])  # type: ignore[union-attr]
     else:
-        names, shape = _shape(call)
-        plan = _local_plan(call.op, shape)
-        operands = [values[x.name] if type(x) is Var else x.value for x in call.args]
+        return _general_locals(gate, call, values)
     kink = plan.kink is not None and bool(plan.kink(*operands))
     env = (operands[0], operands[1] if len(operands) > 1 else 0.0, values[gate.name])
+    return tuple([_new(Local, (names[k], slot, function(env), kink))
+                  for slot, k, function in plan.slots])
+
+
+def _general_locals(gate: Gate, call: Call, values: dict[str, float]) -> tuple[Local, ...]:
+    """The locals of a simple gate of any other shape (a name used twice with a number,
+    three operands): its plan from the shape of its operands."""
+    names, shape = _shape(call)
+    plan = _local_plan(call.op, shape)
+    operands = [values[x.name] if type(x) is Var else x.value for x in call.args]
+    kink = plan.kink is not None and bool(plan.kink(*operands))
+    env = (operands[0], operands[1] if len(operands) > 1 else 0.0, values[gate.name],
+           *operands[2:])
     return tuple([_new(Local, (names[k], slot, function(env), kink))
                   for slot, k, function in plan.slots])
 
@@ -455,7 +470,7 @@ def _gate_locals(gate: Gate, values: dict[str, float]) -> tuple[Local, ...]:
         elif isinstance(n, Call):
             prim = PRIMITIVES[n.op]
             operands = tuple(value[k] for k in kids[i])
-            env = dict(zip("ab", operands), out=value[i])
+            env = dict(zip("abc", operands), out=value[i])
             kink = kink or bool(prim.kink and prim.kink(*operands))
             for j, k in enumerate(kids[i]):
                 if has_var[k]:
