@@ -23,6 +23,7 @@ from .graph import Gate, Graph
 from .memory import no_cycle_collection
 from .primitives import PRIMITIVES
 from .rules import local_rule
+from .training import TrainingTrace, run as run_training
 
 __all__ = ["Local", "NodeTrace", "BackwardStep", "Accumulation", "ParamUpdate", "UpdateTrace",
            "Trace", "trace", "forward", "central_difference"]
@@ -117,6 +118,7 @@ class Trace:
     sums: tuple[Accumulation, ...]          # nodes with several contributions, when complete
     update: Optional[UpdateTrace] = None
     numeric: tuple[tuple[str, float], ...] = ()      # central differences, for wrt
+    training: Optional[TrainingTrace] = None         # every step of ``train``
 
     @property
     def values(self) -> dict[str, float]:
@@ -167,7 +169,8 @@ def trace(graph: Graph, inputs: Optional[Mapping[str, float]] = None, *,
     return Trace(
         inputs=graph.inputs, output=graph.output, wrt=graph.wrt,
         rounding=graph.problem.rounding, nodes=tuple(nodes), backward=tuple(steps), sums=sums,
-        update=_update(graph, given, values, grads), numeric=numeric)
+        update=_update(graph, given, values, grads), numeric=numeric,
+        training=_training(graph, given))
 
 
 def _nodes(graph: Graph, values: dict[str, float], grads: dict[str, float],
@@ -267,6 +270,19 @@ def _update(graph: Graph, given: dict[str, float], values: dict[str, float],
                        values[graph.output], after[graph.output])
 
 
+def _training(graph: Graph, given: dict[str, float]) -> Optional[TrainingTrace]:
+    """The problem's ``train`` steps, each a forward and a backward pass."""
+    if graph.problem.train is None:
+        return None
+
+    def gradients(inputs: dict[str, float]) -> tuple[float, dict[str, float]]:
+        values = forward(graph, inputs)
+        locals_ = {name: _locals(graph, gate, values) for name, gate in graph.gates.items()}
+        return values[graph.output], backward(graph, locals_)[2]
+
+    return run_training(graph.problem, given, gradients)
+
+
 def central_difference(graph: Graph, name: str, inputs: Optional[Mapping[str, float]] = None,
                        h: float = 1e-6) -> float:
     """(f(v + h) - f(v - h)) / 2h in full precision: an independent check of d output/d name
@@ -309,8 +325,7 @@ def _locals(graph: Graph, gate: Gate, values: dict[str, float]) -> tuple[Local, 
         raise _domain_error(graph, gate, exc, "backward") from None
 
 
-# The environment of a local derivative: (a, b, out), and c after them for an operation of
-# three operands (clip), so that one- and two-operand gates build the same short tuple.
+# A local derivative's environment: (a, b, out), and c after them for three operands.
 _SLOTS = {"a": 0, "b": 1, "out": 2, "c": 3}
 
 
@@ -329,10 +344,10 @@ def _local_function(op: str, index: int) -> Callable[[tuple[float, ...]], float]
         if len(args) == 1:
             (f,) = args
             return lambda env: apply(prim, (f(env),))
-        if len(args) == 2:
-            f, g = args
-            return lambda env: apply(prim, (f(env), g(env)))
-        return lambda env: apply(prim, tuple([f(env) for f in args]))
+        if len(args) == 3:
+            return lambda env: apply(prim, tuple([f(env) for f in args]))
+        f, g = args
+        return lambda env: apply(prim, (f(env), g(env)))
 
     return fold(local_rule(op, index), leaf, call)  # type: ignore[return-value]
 
@@ -372,14 +387,12 @@ def _simple_locals(gate: Gate, values: dict[str, float]) -> tuple[Local, ...]:
 
 
 def _general_locals(gate: Gate, call: Call, values: dict[str, float]) -> tuple[Local, ...]:
-    """The locals of a simple gate of any other shape (a name used twice with a number,
-    three operands): its plan from the shape of its operands."""
+    """The locals of a simple gate of three operands: its plan from its operands' shape."""
     names, shape = _shape(call)
     plan = _local_plan(call.op, shape)
     operands = [values[x.name] if type(x) is Var else x.value for x in call.args]
     kink = plan.kink is not None and bool(plan.kink(*operands))
-    env = (operands[0], operands[1] if len(operands) > 1 else 0.0, values[gate.name],
-           *operands[2:])
+    env = (operands[0], operands[1], values[gate.name], *operands[2:])
     return tuple([_new(Local, (names[k], slot, function(env), kink))
                   for slot, k, function in plan.slots])
 

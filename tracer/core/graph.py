@@ -140,6 +140,10 @@ def _build_graph(problem: Problem) -> Graph:
             if name not in inputs:
                 error(f"update: '{name}' is not an input; gradient descent updates inputs"
                       f"{did_you_mean(name, inputs)}", problem.line("update.params"))
+    for name in problem.train.params if problem.train is not None else ():
+        if name not in inputs:
+            error(f"train: '{name}' is not an input; gradient descent trains inputs"
+                  f"{did_you_mean(name, inputs)}", problem.line("train.params"))
     if errors:
         raise TracerError(errors)
 
