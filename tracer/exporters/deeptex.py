@@ -22,7 +22,12 @@ from ..view.solution import Solution
 from .base import shared
 from .plots import plots
 
-__all__ = ["DeepTex", "deep_tex", "TexShared", "TexFlow", "TexActivation", "TexTraining"]
+__all__ = ["DeepTex", "deep_tex", "TexShared", "TexFlow", "TexActivation", "TexTraining",
+           "MAX_ROWS"]
+
+#: Tables longer than this (uses of an activation, a shared weight's contributions, the
+#: steps of a training run) show a part of their rows and say so.
+MAX_ROWS = 40
 
 
 @dataclass(frozen=True)
@@ -44,8 +49,9 @@ class TexShared:
     span: str                  # t = 1, \ldots, 10
     count: int
     grad: str
-    contributions: tuple[TexContribution, ...]
+    contributions: tuple[TexContribution, ...]     # at most MAX_ROWS: the first and last
     largest: TexContribution
+    gap: Optional[int] = None  # the label after which rows are left out
 
 
 @dataclass(frozen=True)
@@ -88,7 +94,8 @@ class TexActivation:
     formula: str               # \sigma(z) (1 - \sigma(z))
     peak: Optional[str]        # the derivative's largest value
     slope: Optional[str]
-    uses: tuple[TexUse, ...]
+    uses: tuple[TexUse, ...]   # the first MAX_ROWS
+    count: int                 # every use
     saturated: int
     product: Optional[str]     # the product of the local gradients of every use
     bound: Optional[str]       # peak ** count
@@ -124,7 +131,8 @@ class TexTraining:
     symbols: tuple[str, ...]
     grad_symbols: tuple[str, ...]
     first: tuple[TexStepParam, ...]
-    rows: tuple[TexTrainRow, ...]
+    rows: tuple[TexTrainRow, ...]   # every step, or every ``every``-th and the last
+    every: int
     before: str
     after: str
     decreased: bool
@@ -171,9 +179,13 @@ def _shared(solution: Solution, d: int) -> dict:
                                   zip(total.sources, total.contributions), 1))
         largest = max(range(len(total.contributions)),
                       key=lambda k: abs(total.contributions[k]))
+        half = MAX_ROWS // 2
+        shown, gap = contributions, None
+        if len(contributions) > MAX_ROWS:
+            shown, gap = contributions[:half] + contributions[-half:], half
         result[name] = TexShared(name, tex_symbol(name), repeat.index, _span(repeat),
-                                 len(contributions), fmt_tex(total.grad, d), contributions,
-                                 contributions[largest])
+                                 len(contributions), fmt_tex(total.grad, d), shown,
+                                 contributions[largest], gap)
     return result
 
 
@@ -235,7 +247,7 @@ def _activation(act: Activation, d: int) -> TexActivation:
                            else (Var("z"),)))
     name = function[:function.rindex("(")]
     uses = tuple(TexUse(tex_symbol(u.gate), fmt_tex(u.z, d), fmt_tex(u.value, d),
-                        fmt_tex(u.local, d), u.saturated) for u in act.uses)
+                        fmt_tex(u.local, d), u.saturated) for u in act.uses[:MAX_ROWS])
     peak = ACTIVATIONS[act.op][1]
     product = bound = None
     if peak is not None and len(act.uses) > 1:
@@ -244,7 +256,7 @@ def _activation(act: Activation, d: int) -> TexActivation:
     return TexActivation(
         act.op, f"activation-{act.op.replace('_', '-')}", function, f"{name}'(z)",
         _formula(act.op, act.slope), format_const(peak[1]) if peak else None,
-        format_const(act.slope) if act.slope is not None else None, uses,
+        format_const(act.slope) if act.slope is not None else None, uses, len(act.uses),
         sum(u.saturated for u in act.uses), product, bound)
 
 
@@ -265,6 +277,8 @@ def _training(solution: Solution, d: int) -> Optional[TexTraining]:
             break
         stalled = row.step
     losses = training.losses
+    every = math.ceil((len(rows) - 1) / MAX_ROWS) if len(rows) > MAX_ROWS + 1 else 1
+    shown = [r for r in rows if r.step % every == 0 or r.step == len(rows) - 1]
     return TexTraining(
         steps=len(rows) - 1, rate=fmt_tex(training.learning_rate, d),
         momentum=fmt_tex(training.momentum, d) if training.momentum else None,
@@ -275,7 +289,7 @@ def _training(solution: Solution, d: int) -> Optional[TexTraining]:
                                tuple(fmt_tex(g, d) for g in r.grads),
                                tuple(fmt_tex(u, d) for u in r.used),
                                tuple(g != u for g, u in zip(r.grads, r.used)))
-                   for r in rows),
+                   for r in shown), every=every,
         before=fmt_tex(losses[0], d), after=fmt_tex(losses[-1], d),
         decreased=losses[-1] < losses[0],
         stalled_at=stalled if stalled is not None and stalled < len(rows) - 1 else None,

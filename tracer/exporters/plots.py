@@ -33,10 +33,17 @@ from .plotting import (COLOURS, STYLES, FONT, Guide, Line, Mark, P, Plot, PlotFr
                        Tick, exact_scale, legend, linear_scale, log_scale, number_label,
                        power_label)
 
-__all__ = ["PlotsExporter", "plots", "plot_files", "MAX_TICK_LABELS"]
+__all__ = ["PlotsExporter", "plots", "plot_files", "MAX_TICK_LABELS", "MAX_MARKS",
+           "MAX_LINE_POINTS"]
 
 #: At most this many labelled ticks along the x axis; more are thinned out.
 MAX_TICK_LABELS = 12
+#: A series of more points than this is drawn as a line without a mark per point, and an
+#: activation marks only its first uses: past it the marks are a smear, and a long chain's
+#: plots would grow with the graph.
+MAX_MARKS = 120
+#: A line through more points than this goes through every k-th of them (and the last).
+MAX_LINE_POINTS = 1200
 
 
 def plot_files(solution: Solution) -> tuple[str, ...]:
@@ -63,6 +70,10 @@ def _line(key: str, points: Sequence[tuple[float, float, str]], xs: Scale, ys: S
           style: int, label: Optional[Text], marked: bool = True) -> Line:
     """A series through (x, y, name) points; on a log axis a y of 0 breaks the line and
     is marked hollow at the axis' foot."""
+    marked = marked and len(points) <= MAX_MARKS
+    if len(points) > MAX_LINE_POINTS:
+        every = math.ceil(len(points) / MAX_LINE_POINTS)
+        points = [p for i, p in enumerate(points) if i % every == 0 or i == len(points) - 1]
     pieces: list[list[P]] = [[]]
     marks = []
     for x, y, name in points:
@@ -138,7 +149,7 @@ def loss_plot(solution: Solution) -> Plot:
     ys, yticks = _y_axis(losses, frame, log=log, zero=not log and min(losses) >= 0)
     xs, xticks = _integer_axis([r.step for r in training.rows], frame)
     line = _line("loss", [(r.step, r.loss, str(r.step)) for r in training.rows], xs, ys, 0,
-                 None, marked=len(losses) <= 60)
+                 None, marked=len(losses) <= 61)
     return Plot("loss", "loss", solution.title, frame, xticks, yticks, (line,),
                 ylabel=name_text(solution.output, FONT), log=log,
                 notes={"zeros": any(m.floor for m in line.marks)})
@@ -154,7 +165,7 @@ def activation_plot(solution: Solution, act: Activation) -> Plot:
     kinked = act.op in ("relu", "leaky_relu")
     f = [(x, act.value(x)) for x in xs]
     d = [(x, act.derivative(x)) for x in xs if not (kinked and x == 0)]
-    inside = [u for u in act.uses if abs(u.z) <= reach]
+    inside = [u for u in act.uses if abs(u.z) <= reach][:MAX_MARKS]
     shown = [y for _, y in f + d] + [u.value for u in inside] + [0.0]
     span = max(shown) - min(shown)
     # Room above the top for the label of the derivative's largest value.
