@@ -174,10 +174,12 @@ def _values(checker: Any, node: Any, index: str) -> Optional[tuple[int, ...]]:
     elif getattr(node, "tag", "").endswith(":seq"):
         found = []
         for item in node.value:
-            if not (getattr(item, "tag", "").endswith(":int")):
+            number = checker.number(item, what) if getattr(item, "tag", "").endswith(":int") \
+                else None
+            if number is None:
                 checker.error(shape, item)
                 return None
-            found.append(int(checker.number(item, what)))
+            found.append(int(number))
     else:
         checker.error(shape, node)
         return None

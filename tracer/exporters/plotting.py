@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
 from ..notation.numbers import fmt
-from .figures.layout import num
+from .figures.layout import Point as P, num
 from .figures.text import Text, _text
 
 __all__ = ["Scale", "Tick", "Mark", "Line", "Guide", "Plot", "linear_scale", "log_scale",
@@ -28,22 +28,6 @@ FONT, TICK_FONT = 14.0, 13.0
 COLOURS = ("0A5FA8", "B23A0E", "1B6E3A", "6B3FA0")
 STYLES = (("", "circle"), ("6 4", "square"), ("2 3", "diamond"), ("8 3 2 3", "circle"))
 GRID, AXIS, INK = "E5E7EB", "4B5563", "111827"
-
-
-@dataclass(frozen=True)
-class P:
-    """A point in figure units, y downwards."""
-
-    x: float
-    y: float
-
-    @property
-    def xs(self) -> str:
-        return num(self.x)
-
-    @property
-    def ys(self) -> str:
-        return num(self.y)
 
 
 @dataclass(frozen=True)
@@ -92,14 +76,14 @@ def exact_scale(lo: float, hi: float, start: float, end: float, count: int = 5
 
 def log_scale(values: Sequence[float], start: float, end: float) -> tuple[Scale, list[int]]:
     """A logarithmic axis through the positive ``values``, from decade to decade: the scale
-    and the exponents of the ticks (every decade, or every second or third on a long
-    axis)."""
+    and the exponents of the ticks (every decade, or every k-th on a long axis: at most
+    nine ticks)."""
     shown = [v for v in values if v > 0] or [1.0]
     lo = math.floor(math.log10(min(shown)) + 1e-12)
     hi = math.ceil(math.log10(max(shown)) - 1e-12)
     if hi == lo:
         lo, hi = lo - 1, hi + 1
-    every = 1 if hi - lo <= 8 else (2 if hi - lo <= 16 else 3)
+    every = max(1, math.ceil((hi - lo) / 8))
     if (hi - lo) % every:
         lo -= every - (hi - lo) % every
     return Scale(lo, hi, start, end, log=True), list(range(lo, hi + 1, every))
