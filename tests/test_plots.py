@@ -156,3 +156,16 @@ def test_plots_are_deterministic_and_standalone(name):
         else:
             assert content.count(r"\begin{tikzpicture}") == 1
             assert "\\input" not in content and "\\write" not in content
+
+
+def test_a_gradient_that_underflows_is_still_plotted():
+    """0.25 ** 540 is below the smallest float: the chain's first gradients are subnormal,
+    then 0; the log axis reaches 1e-324, which as a float is 0."""
+    nodes = "".join(f"  u{k}: sigmoid(u{k - 1})\n" for k in range(1, 541))
+    solution = solve_text(f"title: A long chain\ninputs:\n  u0: 0.3\nnodes:\n{nodes}",
+                          closed_forms=False, check=False)
+    grads = [abs(solution.gradients[f"u{k}"]) for k in range(541)]
+    assert grads[0] == 0 and 0 < min(g for g in grads if g) < 1e-300
+    files = plot_documents(solution)
+    assert "flow.svg" in files and 'data-scale="log"' in files["flow.svg"]
+    ET.fromstring(files["flow.svg"])

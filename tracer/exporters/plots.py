@@ -94,7 +94,7 @@ def _y_axis(values: Sequence[float], frame: PlotFrame, log: bool, zero: bool = F
             ) -> tuple[Scale, tuple[Tick, ...]]:
     if log:
         scale, powers = log_scale(values, frame.bottom, frame.top)
-        return scale, tuple(Tick(scale(10.0 ** k), power_label(k)) for k in powers)
+        return scale, tuple(Tick(scale.at(k), power_label(k)) for k in powers)
     scale, ticks = linear_scale(values, frame.bottom, frame.top, zero=zero)
     return scale, tuple(Tick(scale(v), number_label(v)) for v in ticks)
 

@@ -42,7 +42,11 @@ class Scale:
     log: bool = False
 
     def __call__(self, value: float) -> float:
-        v = math.log10(value) if self.log else value
+        return self.at(math.log10(value) if self.log else value)
+
+    def at(self, v: float) -> float:
+        """Where ``v`` is drawn: on a log axis ``v`` is the logarithm (a decade's tick is
+        placed by its exponent: 10 ** -324 is 0 in floating point)."""
         return self.start + (v - self.lo) / (self.hi - self.lo) * (self.end - self.start)
 
     def floor(self) -> float:
