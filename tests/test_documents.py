@@ -31,6 +31,7 @@ from tracer.core.graph import build_graph
 from tracer.core.load import load, load_text
 from tracer.exporters.base import frame_names
 from tracer.exporters.code import generated_code
+from tracer.exporters.plots import plot_files
 from tracer.view.solution import solve
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -430,7 +431,13 @@ def test_title_is_text_in_markdown():
 # ----------------------------------------------------------------------------- LaTeX
 
 def _write_figures(t, folder: Path, real: bool = True) -> None:
-    """The figures beside the documents: tracer.exporters.figures' own, or small stand-ins."""
+    """The figures beside the documents: tracer.exporters.figures' own, or small stand-ins;
+    and the plots (tracer.exporters.plots)."""
+    from tracer.exporters.plots import plot_documents
+
+    for name, content in plot_documents(t).items():
+        if name.endswith(".tex"):
+            (folder / name).write_text(content, encoding="utf-8")
     try:
         from tracer.exporters.figures import figures
     except ImportError:  # pragma: no cover - figures ship with tracer
@@ -490,10 +497,12 @@ def test_latex_compiles_without_errors_or_overfull_lines(tmp_path, name):
 
 
 def test_latex_inputs_only_the_figures():
-    made = documents(_hostile_trace())
+    solution = _hostile_trace()
+    made = documents(solution)
     assert re.findall(r"\\input\{([^}]*)\}", made["worksheet.tex"]) == ["graph.tikz.tex"]
-    assert re.findall(r"\\input\{([^}]*)\}", made["answers.tex"]) == [
-        "graph.tikz.tex", "values.tikz.tex", "gradients.tikz.tex"]
+    inputs = re.findall(r"\\input\{([^}]*)\}", made["answers.tex"])
+    assert inputs[:3] == ["graph.tikz.tex", "values.tikz.tex", "gradients.tikz.tex"]
+    assert sorted(inputs[3:]) == sorted(f"{name}.tikz.tex" for name in plot_files(solution))
     for document in ("worksheet.tex", "answers.tex"):
         commands = _commands(made[document])
         assert not commands & {"write", "openin", "read", "catcode", "csname", "immediate",

@@ -42,7 +42,7 @@ def test_every_helper_of_generated_code_is_defined(module, template):
 @pytest.mark.parametrize("name", sorted(PRIMITIVES))
 def test_python_notation_parses_back_and_latex_is_written(name):
     prim = PRIMITIVES[name]
-    call = Call(name, tuple(Var(v) for v in "ab"[: prim.arity]))
+    call = Call(name, tuple(Var(v) for v in "abc"[: prim.arity]))
     assert parse(to_python(call)) == call
     assert to_tex(call)
 

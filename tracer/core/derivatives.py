@@ -32,12 +32,13 @@ class Local(NamedTuple):
     kink: bool = False
 
 
-_SLOTS = {"a": 0, "b": 1, "out": 2}
+# A local derivative's environment: (a, b, out), and c after them for three operands.
+_SLOTS = {"a": 0, "b": 1, "out": 2, "c": 3}
 
 
 @lru_cache(maxsize=None)
 def _local_function(op: str, index: int) -> Callable[[tuple[float, ...]], float]:
-    """The table's local derivative as a function of (a, b, out), built once per entry
+    """The table's local derivative as a function of (a, b, out[, c]), built once per entry
     from the same primitives (the tree is walked here, not at every gate)."""
     def leaf(node):
         if type(node) is not Var:
@@ -50,6 +51,8 @@ def _local_function(op: str, index: int) -> Callable[[tuple[float, ...]], float]
         if len(args) == 1:
             (f,) = args
             return lambda env: apply(prim, (f(env),))
+        if len(args) == 3:
+            return lambda env: apply(prim, tuple([f(env) for f in args]))
         f, g = args
         return lambda env: apply(prim, (f(env), g(env)))
 
@@ -73,7 +76,7 @@ class Singular(DomainError):
 def _singular(op: str, index: int, env: tuple[float, ...]) -> float:
     """The derivative where the rule's formula cannot be evaluated: the table's value
     there, or the reason it does not exist, raised."""
-    a, b, out = env
+    a, b, out = env[:3]
     answer = PRIMITIVES[op].singular(index, a, b, out)  # type: ignore[misc]
     if isinstance(answer, str):
         arity = PRIMITIVES[op].arity
@@ -111,9 +114,7 @@ def simple_locals(gate: Gate, values: dict[str, float],
             plan = _name_number_plan(call.op, 1)
             operands = (x.value, values[uses[0]])  # type: ignore[union-attr]
     else:
-        names, shape = _shape(call)
-        plan = _local_plan(call.op, shape)
-        operands = [values[x.name] if type(x) is Var else x.value for x in call.args]
+        return _general_locals(gate, call, values, skip)
     kink = plan.kink is not None and bool(plan.kink(*operands))
     env = (operands[0], operands[1] if len(operands) > 1 else 0.0, values[gate.name])
     if skip:
@@ -121,6 +122,20 @@ def simple_locals(gate: Gate, values: dict[str, float],
                       for slot, k, function in plan.slots if names[k] not in skip])
     return tuple([_new(Local, (names[k], slot, function(env), kink))
                   for slot, k, function in plan.slots])
+
+
+def _general_locals(gate: Gate, call: Call, values: dict[str, float],
+                    skip: frozenset[str]) -> tuple[Local, ...]:
+    """The locals of any other simple gate (numbers and names mixed, three operands): its
+    plan from its operands' shape; a third operand ``c`` sits after ``out``."""
+    names, shape = _shape(call)
+    plan = _local_plan(call.op, shape)
+    operands = [values[x.name] if type(x) is Var else x.value for x in call.args]
+    kink = plan.kink is not None and bool(plan.kink(*operands))
+    env = (operands[0], operands[1] if len(operands) > 1 else 0.0, values[gate.name],
+           *operands[2:])
+    return tuple([_new(Local, (names[k], slot, function(env), kink))
+                  for slot, k, function in plan.slots if names[k] not in skip])
 
 
 @dataclass(frozen=True)
@@ -214,7 +229,7 @@ def gate_locals(gate: Gate, values: dict[str, float],
         elif isinstance(n, Call):
             prim = PRIMITIVES[n.op]
             operands = tuple(value[k] for k in kids[i])
-            env = dict(zip("ab", operands), out=value[i])
+            env = dict(zip("abc", operands), out=value[i])
             kink = kink or bool(prim.kink and prim.kink(*operands))
             for j, k in enumerate(kids[i]):
                 if has_var[k]:

@@ -22,6 +22,7 @@ from .expr import Call, DomainError, Expr, Var, apply, evaluate
 from .graph import Gate, Graph
 from .memory import no_cycle_collection
 from .primitives import PRIMITIVES
+from .training import TrainingTrace, run as run_training
 
 __all__ = ["Local", "NodeTrace", "BackwardStep", "Accumulation", "ParamUpdate", "UpdateTrace",
            "Trace", "trace", "forward", "central_difference", "hand_round"]
@@ -108,6 +109,7 @@ class Trace:
     update: Optional[UpdateTrace] = None
     numeric: tuple[tuple[str, float], ...] = ()      # central differences, for wrt
     constants: frozenset[str] = frozenset()          # data and what is computed from it
+    training: Optional[TrainingTrace] = None         # every step of ``train``
 
     @property
     def values(self) -> dict[str, float]:
@@ -159,7 +161,7 @@ def trace(graph: Graph, inputs: Optional[Mapping[str, float]] = None, *,
         inputs=graph.inputs, output=graph.output, wrt=graph.wrt,
         rounding=graph.problem.rounding, nodes=tuple(nodes), backward=tuple(steps), sums=sums,
         update=_update(graph, given, values, grads), numeric=numeric,
-        constants=graph.constants)
+        constants=graph.constants, training=_training(graph, given))
 
 
 def _nodes(graph: Graph, values: dict[str, float], grads: dict[str, float],
@@ -271,6 +273,19 @@ def _update(graph: Graph, given: dict[str, float], values: dict[str, float],
     return UpdateTrace(update.learning_rate, params,
                        tuple((n, after[n]) for n in graph.forward_order),
                        values[graph.output], after[graph.output])
+
+
+def _training(graph: Graph, given: dict[str, float]) -> Optional[TrainingTrace]:
+    """The problem's ``train`` steps, each a forward and a backward pass."""
+    if graph.problem.train is None:
+        return None
+
+    def gradients(inputs: dict[str, float]) -> tuple[float, dict[str, float]]:
+        values = forward(graph, inputs)
+        locals_ = {name: _locals(graph, gate, values) for name, gate in graph.gates.items()}
+        return values[graph.output], backward(graph, locals_)[2]
+
+    return run_training(graph.problem, given, gradients)
 
 
 def central_difference(graph: Graph, name: str, inputs: Optional[Mapping[str, float]] = None,

@@ -144,20 +144,29 @@ def _build_graph(problem: Problem) -> Graph:
                       f"'{output}': remove it or use it", problem.line(f"inputs.{name}"))
     wrt = _wrt(problem, inputs, gates, error, constants)
     if problem.update is not None:
-        for name in problem.update.params:
-            if name not in inputs:
-                error(f"update: '{name}' is not an input; gradient descent updates inputs"
-                      f"{did_you_mean(name, inputs)}", problem.line("update.params"))
-            elif name in constants:
-                error(f"update: '{name}' is listed under 'data': data is given, not a "
-                      "parameter that gradient descent changes; remove it from one of the "
-                      "two", problem.line("update.params"))
+        _check_params(problem.update.params, "update", "updates", inputs, constants,
+                      problem.line("update.params"), error)
+    if problem.train is not None:
+        _check_params(problem.train.params, "train", "trains", inputs, constants,
+                      problem.line("train.params"), error)
     if errors:
         raise TracerError(errors)
 
     backward = _backward_order(gates)
     return Graph(problem, inputs, gates, forward, backward, output, wrt,  # type: ignore
                  frozenset(constants))
+
+
+def _check_params(params: tuple[str, ...], key: str, verb: str, inputs: tuple[str, ...],
+                  constants: set[str], line: Optional[int], error) -> None:
+    """The parameters gradient descent changes must be inputs, and not data."""
+    for name in params:
+        if name not in inputs:
+            error(f"{key}: '{name}' is not an input; gradient descent {verb} inputs"
+                  f"{did_you_mean(name, inputs)}", line)
+        elif name in constants:
+            error(f"{key}: '{name}' is listed under 'data': data is given, not a parameter "
+                  "that gradient descent changes; remove it from one of the two", line)
 
 
 def _multigraph(inputs: tuple[str, ...], gates: dict[str, Gate]) -> nx.MultiDiGraph:

@@ -17,15 +17,17 @@ import yaml
 
 from .errors import Diagnostic, TracerError, did_you_mean
 from .expr import Expr, ExprError, parse, valid_name_reason
+from .repeat import Repeat, expand
+from .training import Train, read_train
 
-__all__ = ["Problem", "NodeDef", "Update", "load", "load_text", "problem_id",
-           "MAX_FILE_BYTES", "KEYS"]
+__all__ = ["Problem", "NodeDef", "Update", "Train", "Repeat", "load", "load_text",
+           "problem_id", "MAX_FILE_BYTES", "KEYS"]
 
 #: Problem files larger than this are refused (a problem is a page, not a data set).
 MAX_FILE_BYTES = 1024 * 1024
 #: Every top-level key a problem file may have.
 KEYS = ("title", "statement", "inputs", "nodes", "expression", "output", "wrt", "precision",
-        "rounding", "update", "tags", "data")
+        "rounding", "update", "tags", "data", "repeat", "train")
 UPDATE_KEYS = ("learning_rate", "params")
 DEFAULT_PRECISION = 4
 
@@ -79,6 +81,8 @@ class Problem:
     lines: dict[str, int] = field(default_factory=dict, compare=False)
     #: Inputs that are data (targets, samples, initial states): given, never differentiated.
     data: tuple[str, ...] = ()
+    repeat: Optional[Repeat] = None         # the repeated nodes, expanded into nodes
+    train: Optional[Train] = None           # several steps of gradient descent
 
     def line(self, key: str) -> Optional[int]:
         """The line of a top-level key (``"output"``) or of a name (``"inputs.x1"``)."""
@@ -349,9 +353,14 @@ class _Checker:
                            "its inputs")
         if "nodes" in values and "expression" in values:
             self.error("give either 'nodes' or 'expression', not both", values["expression"])
-        elif "nodes" not in values and "expression" not in values:
+        elif "nodes" not in values and "expression" not in values and "repeat" not in values:
             self.error("the problem has neither 'nodes' nor 'expression': add one of them to "
                        "describe the graph")
+        if "repeat" in values and "expression" in values:
+            self.error("give 'repeat' with 'nodes', not with 'expression'", values["repeat"])
+        if "update" in values and "train" in values:
+            self.error("give either 'update' (one step) or 'train' (several), not both",
+                       values["train"])
 
         if "title" in values:
             title = "" if values["title"].tag == _NULL else self.text(values["title"], "title")
@@ -380,6 +389,10 @@ class _Checker:
             fields["tags"] = self.names(values["tags"], "tags")
         if "data" in values and values["data"].tag != _NULL:
             fields["data"] = self.names(values["data"], "data")
+        if "repeat" in values and "expression" not in values:
+            fields.update(expand(self, values["repeat"], fields, NodeDef))
+        if "train" in values:
+            fields["train"] = read_train(self, values["train"])
 
         self.errors.extend(d for d, name in self.uses if name not in self.refused)
         if self.errors:

@@ -4,8 +4,8 @@ Each entry says what the operation computes and how gradients flow back through 
 
 * ``forward``: the value, as a Python function of the operand values;
 * ``vjp``: for each operand, its vector-Jacobian product, written in the problem language
-  over the upstream gradient ``g``, the operands ``a``, ``b`` and the operation's own value
-  ``out`` (sigmoid's is ``g * (out * (1 - out))``).  Written this way, one rule serves a
+  over the upstream gradient ``g``, the operands ``a``, ``b`` (and ``c`` for an operation of
+  three operands) and the operation's own value ``out`` (sigmoid's is ``g * (out * (1 - out))``).  Written this way, one rule serves a
   scalar and, elementwise, a vector; a scalar gate's *local* derivative is the rule at
   ``g = 1`` (:mod:`tracer.core.rules`), the formula a student reads;
 * ``domain``: why the operation is undefined at given operands, or ``None``;
@@ -28,7 +28,8 @@ import math
 from dataclasses import dataclass
 from typing import Callable, Optional, Union
 
-__all__ = ["Primitive", "PRIMITIVES", "OPERATORS", "FUNCTIONS", "sigmoid", "softplus"]
+__all__ = ["Primitive", "PRIMITIVES", "OPERATORS", "FUNCTIONS", "sigmoid", "softplus",
+           "leaky_relu", "clip"]
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,24 @@ def sigmoid(x: float) -> float:
 def softplus(x: float) -> float:
     """log(1 + e^x), written so that it neither overflows nor loses small values."""
     return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+
+
+def leaky_relu(x: float, slope: float) -> float:
+    """x where x > 0, else slope * x: a relu whose negative side keeps a small gradient."""
+    return x if x > 0 else slope * x
+
+
+def clip(x: float, lo: float, hi: float) -> float:
+    """x held inside [lo, hi]."""
+    return lo if x < lo else (hi if x > hi else x)
+
+
+def _clip_domain(x: float, lo: float, hi: float) -> Optional[str]:
+    return "a range whose lower bound is above its upper bound" if lo > hi else None
+
+
+def _at_bound(x: float, lo: float, hi: float) -> bool:
+    return x == lo or x == hi
 
 
 def _step(x: float) -> float:
@@ -138,6 +157,16 @@ _TABLE = [
     _fn("sigmoid", sigmoid, "g * (out * (1 - out))"),
     _fn("softplus", softplus, "g * sigmoid(a)"),
     _fn("relu", lambda a: a if a > 0 else 0.0, "g * step(a)", kink=_at_zero),
+    # The slope is an operand: leaky_relu(z, 0.01).  At z = 0 the slope's side is taken,
+    # as PyTorch does.
+    Primitive("leaky_relu", 2, leaky_relu,
+              ("g * (step(a) + b * (1 - step(a)))", "g * (a * (1 - step(a)))"),
+              kink=_at_zero),
+    # clip(x, lo, hi): the gradient passes where lo <= x <= hi (the bounds included, as in
+    # PyTorch's clamp), and goes to the bound that holds x otherwise.
+    Primitive("clip", 3, clip,
+              ("g * ((1 - step(b - a)) * (1 - step(a - c)))", "g * step(b - a)",
+               "g * step(a - c)"), domain=_clip_domain, kink=_at_bound),
     _fn("sqrt", math.sqrt, "g * (1 / (2 * out))",
         domain=lambda a: "the square root of a negative number" if a < 0 else None,
         singular=lambda i, a, b, out: "the derivative of sqrt(a) is infinite at a = 0"),

@@ -16,21 +16,21 @@ from .primitives import PRIMITIVES
 __all__ = ["vjp_rule", "local_rule", "local_formula", "simplify", "RULE_NAMES"]
 
 #: The names a rule is written over: the upstream gradient, the operands, the value.
-RULE_NAMES = ("g", "a", "b", "out")
+RULE_NAMES = ("g", "a", "b", "c", "out")
 _ONE = Const(1.0)
 _ZERO = Const(0.0)
 
 
 @lru_cache(maxsize=None)
 def vjp_rule(op: str, index: int) -> Expr:
-    """The vector-Jacobian product of ``op`` for operand ``index``, over g, a, b, out."""
+    """The vector-Jacobian product of ``op`` for operand ``index``, over g, a, b, c, out."""
     return parse(PRIMITIVES[op].vjp[index])
 
 
 @lru_cache(maxsize=None)
 def local_rule(op: str, index: int) -> Expr:
     """The local derivative of ``op`` for operand ``index`` (the rule at ``g = 1``), over
-    a, b and out: sigmoid's is ``out * (1 - out)``."""
+    a, b, c and out: sigmoid's is ``out * (1 - out)``."""
     return _substitute(vjp_rule(op, index), {"g": _ONE})
 
 
@@ -38,7 +38,7 @@ def local_formula(call: Call, index: int, out: str) -> Expr:
     """The local derivative of a gate of one operation with respect to its operand
     ``index``, with the gate's own operands (and ``out``, the gate's name) put in,
     simplified: for ``u4 = u2 ** 2`` it is ``2 * u2``."""
-    names: dict[str, Expr] = dict(zip("ab", call.args))
+    names: dict[str, Expr] = dict(zip("abc", call.args))
     names["out"] = Var(out)
     names["g"] = _ONE
     return _substitute(vjp_rule(call.op, index), names)

@@ -6,6 +6,7 @@ from ..safety.markdown import md_statement
 from ..view.solution import Solution
 from .base import Content, Exporter, Options, context, document_environment, register, shared
 from .code import generated_code
+from .deeptex import deep_tex
 from .mathtex import tex_solution
 
 __all__ = ["MarkdownExporter"]
@@ -21,6 +22,7 @@ class MarkdownExporter(Exporter):
         names = context(shared(solution, tex_solution),
                         statement_md=md_statement(solution.statement,
                                                   allow_html=options.allow_html),
-                        code=shared(solution, generated_code), course=options.course)
+                        code=shared(solution, generated_code), course=options.course,
+                        deep=shared(solution, deep_tex))
         return {name: env.get_template(f"markdown/{name}.j2").render(names)
                 for name in ("worksheet.md", "answers.md")}

@@ -74,6 +74,15 @@ def as_dict(solution: Solution) -> dict[str, Any]:
         "gradient_tex": {c.name: symbolic.latex(c.formula, solution.closed_names)
                          for c in solution.closed},
         "numeric": dict(trace.numeric),
+        "training": None if trace.training is None else {
+            "learning_rate": trace.training.learning_rate,
+            "momentum": trace.training.momentum,
+            "clip": trace.training.clip,
+            "params": list(trace.training.params),
+            "steps": [{"step": r.step, "params": list(r.params), "loss": r.loss,
+                       "grads": list(r.grads), "used": list(r.used)}
+                      for r in trace.training.rows],
+        },
     }
 
 

@@ -48,6 +48,9 @@ TABLE: dict[str, TexForm] = {
     "sigmoid": _fn(r"\sigma({0})"),
     "softplus": _fn(r"\operatorname{{softplus}}({0})"),
     "relu": _fn(r"\operatorname{{relu}}({0})"),
+    # The slope as a subscript: leaky_relu(z, 0.01) is lrelu_{0.01}(z).
+    "leaky_relu": TexForm(r"\operatorname{{lrelu}}_{{{1}}}({0})", 100, (0, 0)),
+    "clip": TexForm(r"\operatorname{{clip}}({0}, {1}, {2})", 100, (0, 0, 0)),
     "sqrt": _fn(r"\sqrt{{{0}}}"),
     "abs": _fn(r"\lvert {0} \rvert"),
     "max": TexForm(r"\max({0}, {1})", 100, (0, 0)),

@@ -50,6 +50,8 @@ TABLE: dict[str, PyForm] = {
     "sigmoid": _fn("sigmoid", "helper", ("exp",)),
     "softplus": _fn("softplus", "helper", ("exp", "log1p")),
     "relu": _fn("relu", "helper"),
+    "leaky_relu": PyForm("leaky_relu({0}, {1})", 100, (0, 0), "helper"),
+    "clip": PyForm("clip({0}, {1}, {2})", 100, (0, 0, 0), "helper"),
     "sqrt": _fn("sqrt", "math"),
     "abs": _fn("abs", "builtin"),
     "max": PyForm("max({0}, {1})", 100, (0, 0), "builtin"),

@@ -42,6 +42,8 @@ TABLE: dict[str, SvgForm] = {
     "sigmoid": SvgForm("function", "\u03c3", r"\sigma"),
     "softplus": SvgForm("function", "softplus", r"\mathrm{softplus}"),
     "relu": SvgForm("function", "relu", r"\mathrm{relu}"),
+    "leaky_relu": SvgForm("function", "lrelu", r"\mathrm{lrelu}"),
+    "clip": SvgForm("function", "clip", r"\mathrm{clip}"),
     "max": SvgForm("function", "max", r"\max"),
     "min": SvgForm("function", "min", r"\min"),
     "step": SvgForm("function", "step", r"\mathrm{step}"),

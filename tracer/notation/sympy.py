@@ -50,6 +50,24 @@ def _one(sp, name: str, value, derivative, before: str, after: str, **assumption
                                             **assumptions))
 
 
+def _several(sp, name: str, value, derivatives, written, **assumptions):
+    """A SymPy function of several arguments that SymPy lacks: its value at numbers, its
+    partial derivatives (one function of the arguments per argument) and its LaTeX
+    (``written``, a function of the arguments' LaTeX)."""
+    def eval(cls, *args):
+        if all(a.is_number for a in args):
+            return value(*args)
+
+    def fdiff(self, argindex=1):
+        return derivatives[argindex - 1](*self.args)
+
+    def latex(self, printer, exp=None):
+        return _power(written(*(printer._print(a) for a in self.args)), exp)
+
+    return type(name, (sp.Function,), dict(nargs=len(derivatives), eval=classmethod(eval),
+                                            fdiff=fdiff, _latex=latex, **assumptions))
+
+
 def _pick(sp, name: str, first: int):
     """max or min, kept as written: SymPy's Max(x, Max(x, y)) becomes Max(x, y), whose
     derivative at a tie is not the one the table's rule gives the gate as written."""
@@ -72,8 +90,8 @@ def _pick(sp, name: str, first: int):
 
 @lru_cache(maxsize=None)
 def namespace():
-    """SymPy plus the functions of the table SymPy lacks (sigmoid, softplus, relu, step,
-    and max and min kept as written)."""
+    """SymPy plus the functions of the table SymPy lacks (sigmoid, softplus, relu,
+    leaky_relu, clip, step, and max and min kept as written)."""
     import sympy as sp
 
     def logistic(x):
@@ -91,12 +109,24 @@ def namespace():
     relu = _one(sp, "relu", lambda x: sp.Max(x, 0), lambda x: step(x),
                 r"\operatorname{relu}\left(", r"\right)", is_real=True, is_nonnegative=True)
 
+    # The table's rules, written with its step: the same derivatives at the kinks too.
+    leaky_relu = _several(
+        sp, "leaky_relu", lambda a, b: a if a.is_positive else b * a,
+        (lambda a, b: step(a) + b * (1 - step(a)), lambda a, b: a * (1 - step(a))),
+        lambda a, b: rf"\operatorname{{lrelu}}_{{{b}}}\left({a}\right)", is_real=True)
+    clip = _several(
+        sp, "clip", lambda a, b, c: sp.Min(sp.Max(a, b), c),
+        (lambda a, b, c: (1 - step(b - a)) * (1 - step(a - c)), lambda a, b, c: step(b - a),
+         lambda a, b, c: step(a - c)),
+        lambda a, b, c: rf"\operatorname{{clip}}\left({a}, {b}, {c}\right)", is_real=True)
+
     class Namespace:
         def __getattr__(self, name):
             return getattr(sp, name)
 
     ns = Namespace()
     ns.sigmoid, ns.softplus, ns.relu, ns.step = sigmoid, softplus, relu, step
+    ns.leaky_relu, ns.clip = leaky_relu, clip
     ns.max, ns.min = _pick(sp, "max", 1), _pick(sp, "min", 2)
     return ns
 
@@ -117,6 +147,8 @@ TABLE = {
     "sigmoid": lambda sp, a: sp.sigmoid(a),
     "softplus": lambda sp, a: sp.softplus(a),
     "relu": lambda sp, a: sp.relu(a),
+    "leaky_relu": lambda sp, a, b: sp.leaky_relu(a, b),
+    "clip": lambda sp, a, b, c: sp.clip(a, b, c),
     "sqrt": lambda sp, a: sp.sqrt(a),
     "abs": lambda sp, a: sp.Abs(a),
     "max": lambda sp, a, b: sp.max(a, b),

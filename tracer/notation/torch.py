@@ -42,6 +42,8 @@ TABLE: dict[str, TorchForm] = {
     "sigmoid": TorchForm("torch.sigmoid({0})"),
     "softplus": TorchForm("torch.nn.functional.softplus({0})"),
     "relu": TorchForm("torch.relu({0})"),
+    "leaky_relu": TorchForm("leaky_relu({0}, {1})", helper=True),
+    "clip": TorchForm("torch.clamp({0}, {1}, {2})"),
     "sqrt": TorchForm("torch.sqrt({0})"),
     "abs": TorchForm("torch.abs({0})"),
     "max": TorchForm("torch.maximum({0}, {1})"),

@@ -17,6 +17,7 @@ from ..core.engine import Accumulation, NodeTrace, ParamUpdate, Trace, UpdateTra
 from ..core.expr import Call, Expr, evaluate, walk
 from ..core.graph import Graph
 from ..core.primitives import PRIMITIVES
+from ..core.repeat import Repeat
 from .derive import Derivation, LocalFormula, derive
 
 __all__ = ["Solution", "Value", "LocalGradient", "ForwardLine", "Step", "Block", "GateGroup",
@@ -154,6 +155,7 @@ class Solution:
     kink_ops: tuple[str, ...]              # kinked operations the gates use
     trace: Trace
     data: tuple[str, ...] = ()             # inputs given as data: never differentiated
+    repeat: Optional[Repeat] = None        # the steps the problem's repeat made
 
     @property
     def values(self) -> dict[str, float]:
@@ -184,7 +186,8 @@ def solve(graph: Graph, trace: Trace, derivation: Optional[Derivation] = None) -
         update=_update(trace.update, gates, trace.rounding),
         kink_ops=tuple(sorted({n.op for line in gates for n in walk(line.expr)
                                if isinstance(n, Call) and PRIMITIVES[n.op].kink is not None})),
-        trace=trace, data=tuple(n for n in trace.inputs if n in trace.constants))
+        trace=trace, data=tuple(n for n in trace.inputs if n in trace.constants),
+        repeat=problem.repeat)
 
 
 def _forward_line(node: NodeTrace, values: Mapping[str, float], rounding: Optional[int],
