@@ -21,6 +21,7 @@ from .errors import Diagnostic, TracerError, did_you_mean
 from .expr import Call, Expr, Var, variables, walk
 from .load import NodeDef, Problem
 from .memory import no_cycle_collection
+from .tensor_graph import TensorInfo, tensor_info
 
 __all__ = ["Gate", "Graph", "build_graph", "is_simple"]
 
@@ -53,6 +54,9 @@ class Graph:
     backward_order: tuple[str, ...]
     output: str
     wrt: tuple[str, ...]
+    # A problem of vectors and matrices: every shape and every edge's rule
+    # (tracer.core.tensor_graph); None for a problem of scalars.
+    tensor: Optional["TensorInfo"] = None
 
     @cached_property
     def nx(self) -> nx.MultiDiGraph:
@@ -135,6 +139,7 @@ def _build_graph(problem: Problem) -> Graph:
                 error(f"the input '{name}' is not used by any node that leads to the output "
                       f"'{output}': remove it or use it", problem.line(f"inputs.{name}"))
     wrt = _wrt(problem, inputs, gates, error)
+    _data(problem, inputs, error)
     if problem.update is not None:
         for name in problem.update.params:
             if name not in inputs:
@@ -144,7 +149,8 @@ def _build_graph(problem: Problem) -> Graph:
         raise TracerError(errors)
 
     backward = _backward_order(gates)
-    return Graph(problem, inputs, gates, forward, backward, output, wrt)  # type: ignore
+    tensor = tensor_info(problem, gates, forward, output)  # type: ignore[arg-type]
+    return Graph(problem, inputs, gates, forward, backward, output, wrt, tensor)  # type: ignore
 
 
 def _multigraph(inputs: tuple[str, ...], gates: dict[str, Gate]) -> nx.MultiDiGraph:
@@ -251,12 +257,20 @@ def _output(problem: Problem, inputs: set[str], gates: dict, used: set[str], err
 
 def _wrt(problem: Problem, inputs: tuple, gates: dict, error) -> tuple[str, ...]:
     if problem.wrt is None:
-        return inputs
+        return tuple(n for n in inputs if n not in problem.data) if problem.data else inputs
     for name in problem.wrt:
         if name not in inputs and name not in gates:
             error(f"wrt: there is no input or node '{name}'"
                   f"{did_you_mean(name, list(inputs) + list(gates))}", problem.line("wrt"))
     return tuple(dict.fromkeys(problem.wrt))
+
+
+def _data(problem: Problem, inputs: tuple, error) -> None:
+    """``data:`` names inputs only."""
+    for name in problem.data:
+        if name not in inputs:
+            error(f"data: '{name}' is not an input; data are inputs whose gradients are not "
+                  f"asked for{did_you_mean(name, inputs)}", problem.line("data"))
 
 
 def _decompose(problem: Problem, inputs: tuple, error) -> list[NodeDef]:

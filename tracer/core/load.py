@@ -16,6 +16,7 @@ import yaml
 
 from .errors import Diagnostic, TracerError, did_you_mean
 from .expr import Expr, ExprError, parse, valid_name_reason
+from .tensor_load import COMPONENTS, tensor_value
 
 __all__ = ["Problem", "NodeDef", "Update", "load", "load_text", "problem_id",
            "MAX_FILE_BYTES", "KEYS"]
@@ -24,7 +25,7 @@ __all__ = ["Problem", "NodeDef", "Update", "load", "load_text", "problem_id",
 MAX_FILE_BYTES = 1024 * 1024
 #: Every top-level key a problem file may have.
 KEYS = ("title", "statement", "inputs", "nodes", "expression", "output", "wrt", "precision",
-        "rounding", "update", "tags")
+        "rounding", "update", "tags", "data", "components")
 UPDATE_KEYS = ("learning_rate", "params")
 DEFAULT_PRECISION = 4
 
@@ -65,7 +66,7 @@ class Problem:
     path: str
     id: str
     title: str
-    inputs: tuple[tuple[str, float], ...]
+    inputs: tuple[tuple[str, float], ...]   # a vector or matrix input: nested tuples
     nodes: tuple[NodeDef, ...] = ()
     expression: Optional[NodeDef] = None
     statement: str = ""
@@ -75,6 +76,8 @@ class Problem:
     rounding: Optional[int] = None
     update: Optional[Update] = None
     tags: tuple[str, ...] = ()
+    data: tuple[str, ...] = ()             # inputs that are data: no gradient asked by default
+    components: str = COMPONENTS[0]        # the component view of a problem of vectors
     lines: dict[str, int] = field(default_factory=dict, compare=False)
 
     def line(self, key: str) -> Optional[int]:
@@ -368,6 +371,7 @@ class _Checker:
             fields["update"] = self.update(values["update"])
         if "tags" in values:
             fields["tags"] = self.names(values["tags"], "tags")
+        self.tensor_keys(values, fields)
 
         if self.errors:
             raise TracerError(sorted(self.errors, key=lambda d: (d.line or 0, d.column or 0)))
@@ -382,7 +386,10 @@ class _Checker:
         for key, key_node, value_node in entries:
             if not self.name(key, key_node, "an input"):
                 continue
-            value = self.number(value_node, f"the input '{key}'")
+            if isinstance(value_node, yaml.SequenceNode):    # a vector or a matrix
+                value = tensor_value(self, value_node, f"the input '{key}'")
+            else:
+                value = self.number(value_node, f"the input '{key}'")
             if value is not None:
                 self.lines[f"inputs.{key}"] = key_node.start_mark.line + 1
                 result.append((key, value))
@@ -448,3 +455,18 @@ class _Checker:
             return None
         self.lines["update.params"] = found["params"].start_mark.line + 1
         return Update(rate, params)
+
+    def tensor_keys(self, values: dict[str, yaml.Node], fields: dict[str, Any]) -> None:
+        """``data:`` (names) and ``components:`` (one of COMPONENTS)."""
+        if "data" in values:
+            fields["data"] = self.names(values["data"], "data")
+            if fields["data"] is not None:
+                self.lines["data"] = values["data"].start_mark.line + 1
+        if "components" in values:
+            node = values["components"]
+            choice = self.text(node, "components")
+            if choice is not None and choice not in COMPONENTS:
+                self.error(f"components must be one of {', '.join(COMPONENTS)}, not "
+                           f"'{choice[:40]}'{did_you_mean(choice, COMPONENTS)}", node)
+                choice = None
+            fields["components"] = choice

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .names import greek, split_name
+from .names import component_parts, greek, split_name
 
 __all__ = ["SvgForm", "TABLE", "name_parts"]
 
@@ -53,7 +53,15 @@ TABLE: dict[str, SvgForm] = {
 def name_parts(name: str) -> list[tuple[str, str]]:
     """A variable name as runs of (text, role), following
     :func:`tracer.notation.latex.tex_symbol`: ``x1`` is x with the subscript 1, ``w_out``
-    is w with the subscript out, ``alpha`` is α.  Roles: "i" italic, "sub" subscript."""
+    is w with the subscript out, ``alpha`` is α, ``W1_1_4`` is (W₁) with the subscript 1,4.
+    Roles: "i" italic, "sub" subscript, "" upright."""
+    component = component_parts(name)
+    if component is not None:
+        base, indices = component
+        head = name_parts(base)
+        if split_name(base)[1]:
+            head = [("(", "")] + head + [(")", "")]
+        return head + [(",".join(indices), "sub")]
     base, sub = split_name(name)
     if not base:
         return [(name, "i")]
