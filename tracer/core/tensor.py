@@ -18,6 +18,7 @@ from .expr import Call, Const, DomainError, Expr, Var, apply, fold
 from .primitives import PRIMITIVES
 
 __all__ = ["array", "nested", "EntryError", "evaluate", "forward_op", "kinks", "unbroadcast",
+           "jacobian", "same", "largest_difference",
            "round_array", "Value"]
 
 Value = np.ndarray
@@ -160,3 +161,37 @@ def round_array(value: np.ndarray, digits: Optional[int]) -> np.ndarray:
 def constant(expr: Expr) -> Optional[float]:
     """The number ``expr`` is, when it is one."""
     return expr.value if isinstance(expr, Const) else None
+
+
+#: Jacobians with more entries than this are not written out (a JSON trace stays small).
+MAX_JACOBIAN = 10_000
+
+
+def jacobian(rule: Expr, env: Mapping[str, np.ndarray], upstream: str,
+             out_shape: tuple[int, ...], in_shape: tuple[int, ...]) -> Optional[np.ndarray]:
+    """d(gate)/d(operand) as an array of shape ``out_shape + in_shape``: the rule (linear in
+    the upstream gradient, named ``upstream`` in ``env``) applied to each unit upstream
+    gradient in turn.  None when it would have more than MAX_JACOBIAN entries."""
+    size_out, size_in = int(np.prod(out_shape)), int(np.prod(in_shape))
+    if size_out * size_in > MAX_JACOBIAN:
+        return None
+    result = np.empty(tuple(out_shape) + tuple(in_shape))
+    scope = dict(env)
+    for index in np.ndindex(*out_shape):
+        unit = np.zeros(out_shape)
+        unit[index] = 1.0
+        scope[upstream] = unit
+        result[index] = unbroadcast(evaluate(rule, scope), tuple(in_shape))
+    return array(result)
+
+
+def same(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two values are equal, entry by entry."""
+    return bool(np.array_equal(a, b))
+
+
+def largest_difference(a: np.ndarray, b: np.ndarray) -> Optional[float]:
+    """The largest difference between two values' entries; None where one is not finite."""
+    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+        return None
+    return float(np.max(np.abs(a - b)))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from .names import component_parts, greek, split_name
 
-__all__ = ["SvgForm", "TABLE", "name_parts"]
+__all__ = ["SvgForm", "TABLE", "TENSOR_TABLE", "HADAMARD", "name_parts"]
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,25 @@ TABLE: dict[str, SvgForm] = {
     "sign": SvgForm("function", "sign", r"\mathrm{sign}"),
     "heaviside": SvgForm("function", "H", "H"),
 }
+
+#: The labels of the operations of vectors and matrices (tracer.core.tensor_ops).
+TENSOR_TABLE: dict[str, SvgForm] = {
+    "matmul": SvgForm("infix", "@", "@"),
+    "transpose": SvgForm("function", "\u1d40", r"{}^{\top}"),
+    "sum": SvgForm("function", "\u03a3", r"\Sigma"),
+    "mean": SvgForm("function", "mean", r"\mathrm{mean}"),
+    "dot": SvgForm("function", "dot", r"\mathrm{dot}"),
+    "outer": SvgForm("function", "outer", r"\mathrm{outer}"),
+    "softmax": SvgForm("function", "softmax", r"\mathrm{softmax}"),
+    "log_softmax": SvgForm("function", "log softmax", r"\log\mathrm{softmax}"),
+    "mse": SvgForm("function", "MSE", r"\mathrm{MSE}"),
+    "cross_entropy": SvgForm("function", "CE", r"\mathrm{CE}"),
+    "ones": SvgForm("function", "1", r"\mathbf{1}"),
+    "sum_rows": SvgForm("function", "\u03a3 rows", r"\Sigma_{\mathrm{rows}}"),
+    "onehot": SvgForm("function", "e", r"\mathbf{e}"),
+}
+#: A product entry by entry of two vectors or matrices.
+HADAMARD = SvgForm("infix", "\u2299", r"\odot")
 
 
 def name_parts(name: str) -> list[tuple[str, str]]:

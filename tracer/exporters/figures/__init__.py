@@ -57,6 +57,7 @@ from dataclasses import dataclass
 from typing import Iterator, Optional
 
 from ...view.solution import Solution
+from ...view.tensor_solution import is_tensor
 from ..base import (MAX_FIGURE_NODES, MAX_LAYOUT_NODES, Content, Exporter, Options,
                     environment, frame_names, register)
 from .layout import Layout, layout, num
@@ -248,7 +249,12 @@ def figures(solution: Solution) -> dict[str, Content]:
     ``MAX_FIGURE_NODES`` nodes); ``graph.tikz.tex``, ``values.tikz.tex``,
     ``gradients.tikz.tex`` when the picture fits TeX's dimensions (:data:`MAX_TIKZ_PT`).
     A graph of more than ``MAX_LAYOUT_NODES`` nodes gets no figures: an empty dict.
+    A problem of vectors and matrices is drawn by :mod:`.tensor`.
     """
+    if is_tensor(solution):
+        from .tensor import tensor_figures
+
+        return tensor_figures(solution)  # type: ignore[arg-type]
     if len(solution.trace.nodes) > MAX_LAYOUT_NODES:
         return {}
     lay = layout(solution)

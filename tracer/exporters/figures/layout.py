@@ -92,6 +92,10 @@ class NodeBox:
     def radius(self, grow: float = 0.0) -> str:
         return num(self.width / 2 + grow)
 
+    def line_at(self, dy: float) -> Point:
+        """The baseline centre of a line of text ``dy`` units below the shape's centre."""
+        return Point(self.centre.x, round(self.centre.y + dy, 2))
+
     @property
     def east(self) -> Point:
         return Point(self.centre.x + self.width / 2, self.centre.y)
