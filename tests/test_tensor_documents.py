@@ -39,11 +39,16 @@ def docs():
 def test_the_node_table_gives_each_layer_rule_in_matrix_form_with_shapes(docs):
     _, _, made = docs["10-network-4-2-1.yaml"]
     text = made["answers.md"]
-    row = next(line for line in text.splitlines() if line.startswith("| $z_{1} = W_{1} x"))
-    assert (r"\frac{\partial L}{\partial W_{1}} = g x^{\top} \quad \scriptstyle 2{\times}1 "
-            r"\;\cdot\; 1{\times}4 \;\to\; 2{\times}4") in row
-    assert r"\frac{\partial L}{\partial x} = W_{1}^{\top} g" in row
-    assert r"\frac{\partial L}{\partial b_{1}} = g \quad" in row
+    at = text.splitlines().index(next(line for line in text.splitlines()
+                                      if line.startswith("| $z_{1} = W_{1} x")))
+    rows = text.splitlines()[at:at + 3]
+    assert rows[0] == (r"| $z_{1} = W_{1} x + b_{1}$ | $2{\times}1$ | $\displaystyle \frac{\partial "
+                       r"L}{\partial W_{1}} = g x^{\top}$ | $2{\times}1 \;\cdot\; 1{\times}4 "
+                       r"\;\to\; 2{\times}4$ |")
+    assert rows[1] == (r"|  |  | $\displaystyle \frac{\partial L}{\partial x} = W_{1}^{\top} g$ | "
+                       r"$4{\times}2 \;\cdot\; 2{\times}1 \;\to\; 4{\times}1$ |")
+    assert rows[2] == (r"|  |  | $\displaystyle \frac{\partial L}{\partial b_{1}} = g$ | "
+                       r"$2{\times}1$ |")
     batch = docs["12-batch-mean-loss.yaml"][2]["answers.md"]
     assert r"\frac{\partial L}{\partial b_{1}} = \sum_{\mathrm{rows}} g" in batch
     assert r"\frac{\partial L}{\partial W_{1}} = g^{\top} X" in batch

@@ -25,7 +25,11 @@ from ..notation.tensor_latex import (blank_matrix_tex, matrix_tex, matrix_width,
 from ..view.tensor_solution import (TensorLine, TensorRule, TensorSolution, TensorStepView)
 from .base import frame_names
 
-__all__ = ["TexTensorSolution", "tensor_tex_solution", "rule_tex", "numbers_tex"]
+__all__ = ["TexTensorSolution", "tensor_tex_solution", "rule_tex", "numbers_tex", "ONE_LINE"]
+
+#: A step shows the rule, the numbers and the result on one line when they take at most this
+#: many characters across (a matrix counts as its widest row); else a line each.
+ONE_LINE = 36
 
 
 @dataclass(frozen=True)
@@ -327,7 +331,8 @@ class _Writer:
             grad=grad, rule=rule, numbers=numbers, result=result,
             shapes=_margin(s.rule, shapes), shape=shape_tex(self.shapes[s.node]),
             blank=self.blank(self.shapes[s.node]),
-            wide=matrix_width(" = ".join((grad, rule, numbers, result))) > 64, kink=s.kink, kink_ops=s.kink_ops, use=s.use, uses=s.uses, frame=frame,
+            wide=matrix_width(" = ".join((grad, rule, numbers, result))) > ONE_LINE,
+            kink=s.kink, kink_ops=s.kink_ops, use=s.use, uses=s.uses, frame=frame,
             sum=self.sum(s.sum) if s.sum is not None else None)
 
 
