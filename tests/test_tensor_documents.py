@@ -270,3 +270,32 @@ def test_latex_compiles_without_errors_or_overfull_lines(docs, tmp_path, name):
         overfull = [float(w) for w in re.findall(r"Overfull \\hbox \((\d+\.?\d*)pt too wide",
                                                  log)]
         assert all(w < 3 for w in overfull), overfull
+
+
+# ----------------------------------------------------------------------------- the guide
+
+def test_the_guide_quotes_the_numbers_of_the_traces():
+    """site/layers.md ("From scalars to layers") is written by hand: its numbers are the
+    traces' (and the seed's), not typed in from elsewhere."""
+    from conftest import ROOT, trace_file
+    from tracer.notation.numbers import fmt
+
+    guide = " ".join((ROOT / "site" / "layers.md").read_text(encoding="utf-8").split())
+    neuron = trace_file("09-neuron-as-a-layer.yaml")
+    for value in (neuron.values["a"][0], neuron.gradients["a"][0], neuron.gradients["z"][0],
+                  neuron.gradients["W"][0, 1], neuron.gradients["b"]):
+        assert fmt(float(value)) in guide
+    assert matrix_tex(neuron.gradients["W"], 4) in guide
+    assert "0.0529" in guide            # the seed's dC/dw1
+    network = trace_file("10-network-4-2-1.yaml")
+    assert matrix_tex(network.gradients["W1"], 4) in guide
+    assert matrix_tex(network.gradients["h"], 4) in guide
+    assert fmt(float(network.values["z1"][1])) in guide
+    softmax = trace_file("11-tanh-network-softmax.yaml")
+    assert matrix_tex(softmax.gradients["z2"], 4) in guide
+    z = softmax.values["z2"]
+    assert matrix_tex(np.exp(z) / np.exp(z).sum(), 4) in guide
+    batch = trace_file("12-batch-mean-loss.yaml")
+    assert matrix_tex(batch.gradients["b1"], 4, row=True) in guide
+    view = documents(solve_file("10-network-4-2-1.yaml"))["answers.md"]
+    assert "18 scalar inputs" in view and "18 inputs and 7 gates" in guide
