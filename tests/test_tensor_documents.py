@@ -299,3 +299,37 @@ def test_the_guide_quotes_the_numbers_of_the_traces():
     assert matrix_tex(batch.gradients["b1"], 4, row=True) in guide
     view = documents(solve_file("10-network-4-2-1.yaml"))["answers.md"]
     assert "18 scalar inputs" in view and "18 inputs and 7 gates" in guide
+
+
+def test_a_kink_in_a_layer_is_announced():
+    from conftest import solve_text
+
+    t = solve_text("""
+        title: A relu exactly at zero
+        inputs: {W: [[1, -1], [2, 1]], x: [1, 1]}
+        nodes:
+          h: relu(W @ x)
+          L: sum(h * h)
+    """)
+    assert t.kink_ops == ("relu",) and any(s.kink for s in t.steps)
+    made = documents(t)
+    assert "At a kink" in made["answers.md"] and "At a kink" in made["answers.tex"]
+    assert r"\operatorname{relu}'(0) = 0" in made["worksheet.md"]
+
+
+def test_hand_calculation_with_layers_is_announced_and_used():
+    from conftest import solve_text
+
+    t = solve_text("""
+        title: A rounded layer
+        inputs: {W: [[0.123, 0.456]], x: [1, 1]}
+        nodes:
+          z: sigmoid(W @ x)
+          L: sum((z - 1) ** 2)
+        rounding: 2
+        precision: 6
+    """)
+    made = documents(t)
+    assert "rounded to 2 decimals" in made["answers.md"]
+    assert r"\approx \begin{bmatrix} 0.64 \end{bmatrix}" in made["answers.md"]
+    _check_markdown(made["answers.md"])

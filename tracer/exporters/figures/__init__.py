@@ -118,8 +118,6 @@ class _Drawing:
         """``templates``: ``svg`` or ``tikz.tex``; ``extra`` goes to the picture template
         and to the nodes' shapes."""
         trace = solution.trace
-        d = solution.precision
-        values = trace.values
         env = environment()
         self.picture = env.get_template(f"figures/figure.{templates}.j2")
         self._edge = env.get_template(f"figures/edge.{templates}.j2").module
@@ -131,13 +129,8 @@ class _Drawing:
         # gradient of ``s.source`` back along the edge into operand ``s.slot``, ``s.node``.
         index = {(s.node, s.source, s.slot): k for k, s in enumerate(trace.backward)}
         self.edge_step = [index[(g.source, g.target, g.slot)] for g in lay.edges]
-        self.values = [number_text(values[g.source], d) for g in self.geoms]
-        self.grads = [number_text(s.contribution, d, grad=True, path=s.path)
-                      for s in (trace.backward[k] for k in self.edge_step)]
-        self.grads.append(number_text(1.0, d, grad=True))     # the seed, on the stub
-        by_name = {n.name: n for n in trace.nodes}
+        self.values, self.grads, self.totals = self._numbers(solution)
         self.node_index = {box.name: j for j, box in enumerate(lay.nodes)}
-        self.totals = [number_text(by_name[box.name].grad, d, grad=True) for box in lay.nodes]
         # A node's total is shown once all the contributions it receives have arrived: after
         # the last step into it (the output's from the start, and a node that feeds no
         # gate's, which receives none).
@@ -147,6 +140,19 @@ class _Drawing:
         self.complete_at = [0 if box.name == trace.output else last.get(box.name, 0)
                             for box in lay.nodes]
         self._drawn: dict[tuple, str] = {}
+
+    def _numbers(self, solution: Solution) -> tuple[list, list, list]:
+        """The texts of each edge's value and contribution (the output's stub last) and of
+        each node's total gradient."""
+        trace, d = solution.trace, solution.precision
+        values = trace.values
+        texts = [number_text(values[g.source], d) for g in self.geoms]
+        grads = [number_text(s.contribution, d, grad=True, path=s.path)
+                 for s in (trace.backward[k] for k in self.edge_step)]
+        grads.append(number_text(1.0, d, grad=True))     # the seed, on the stub
+        by_name = {n.name: n for n in trace.nodes}
+        totals = [number_text(by_name[box.name].grad, d, grad=True) for box in self.lay.nodes]
+        return texts, grads, totals
 
     def _part(self, key: tuple, draw, *args, **kwargs) -> str:
         drawn = self._drawn.get(key)

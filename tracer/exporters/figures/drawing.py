@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Optional
 
 from ...view.tensor_solution import TensorSolution
-from ..base import environment
 from . import COLOURS, _Drawing
 from .layout import Layout
 from .text import Text
@@ -20,28 +19,17 @@ class TensorDrawing(_Drawing):
 
     def __init__(self, solution: TensorSolution, lay: Layout, texts, shapes: dict[str, Text],
                  templates: str, **extra):
-        trace = solution.trace
-        env = environment()
-        self.picture = env.get_template(f"figures/figure.{templates}.j2")
-        self._edge = env.get_template(f"figures/edge.{templates}.j2").module
-        self._node = env.get_template(f"figures/node.{templates}.j2").module
-        self.lay, self.trace, self.title, self.extra = lay, trace, solution.title, extra
-        self.geoms = lay.edges + (lay.stub,)
-        self.stub = len(lay.edges)
-        index = {(s.node, s.source, s.slot): k for k, s in enumerate(trace.backward)}
-        self.edge_step = [index[(g.source, g.target, g.slot)] for g in lay.edges]
-        self.values = [texts.values[g.source] for g in self.geoms]
-        self.grads = [texts.edge_grad(g.source, g.target, g.slot) for g in self.geoms]
+        self._texts = texts
+        super().__init__(solution, lay, templates, **extra)  # type: ignore[arg-type]
         self.edge_shapes = [shapes[g.source] for g in self.geoms]
         self.node_shapes = [shapes[box.name] for box in lay.nodes]
-        self.node_index = {box.name: j for j, box in enumerate(lay.nodes)}
-        self.totals = [texts.totals[box.name] for box in lay.nodes]
-        last: dict[str, int] = {}
-        for k, s in enumerate(trace.backward):
-            last[s.node] = k + 1
-        self.complete_at = [0 if box.name == trace.output else last.get(box.name, 0)
-                            for box in lay.nodes]
-        self._drawn: dict[tuple, str] = {}
+
+    def _numbers(self, solution) -> tuple[list, list, list]:
+        """Each edge's value and contribution and each node's total, as matrices."""
+        texts = self._texts
+        return ([texts.values[g.source] for g in self.geoms],
+                [texts.edge_grad(g.source, g.target, g.slot) for g in self.geoms],
+                [texts.totals[box.name] for box in self.lay.nodes])
 
     def edge(self, i: int, numbers: bool, grad: bool, highlight: bool) -> str:
         """Edge ``i``: its line, and its value and gradient as matrices, or its shape when

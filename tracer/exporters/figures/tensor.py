@@ -14,17 +14,15 @@ import json
 from dataclasses import dataclass
 from typing import Optional
 
-import pygraphviz
-
+from ...core.primitives import PRIMITIVES
 from ...core.tensor_ops import Shape
 from ...notation.svg import HADAMARD, TENSOR_TABLE
 from ...notation.tensor_latex import matrix_tex
 from ...view.tensor_solution import TensorSolution
-from ..base import MAX_FIGURE_NODES, MAX_LAYOUT_NODES, Content, frame_names
-from .layout import Layout, Point, _Dot, _inches, _read_back, num
-from .text import (ARROW, FONT, IN_WEIGHT, LINE, MIN_LABEL, NAME_FONT, NODESEP, OP_FONT,
-                   OUT_WEIGHT, RANKSEP, TIKZ_UNIT, Text, _text, name_text, number_text,
-                   op_text)
+from ..base import MAX_LAYOUT_NODES, Content, frame_names
+from .layout import Layout, Point, Sizes, _inches, layout, num
+from .text import (ARROW, FONT, LINE, MIN_LABEL, NAME_FONT, OP_FONT, TIKZ_UNIT, Text, _text,
+                   name_text, number_text, op_text)
 
 __all__ = ["tensor_figures", "tensor_layout", "Matrix", "MAX_ROWS", "MAX_COLS"]
 
@@ -172,54 +170,39 @@ def _label(solution: TensorSolution, name: str) -> Text:
 
 
 def tensor_layout(solution: TensorSolution, texts: "_Texts") -> tuple[Layout, dict]:
-    """Place the nodes and route the edges with Graphviz ``dot``, the boxes sized for the
-    matrices drawn on them."""
-    trace = solution.trace
-    g = pygraphviz.AGraph(directed=True, strict=False, name="tracer")
-    g.graph_attr.update(rankdir="LR", ranksep=str(RANKSEP), nodesep=str(NODESEP),
-                        splines="spline", newrank="true", margin="0")
-    if len(trace.nodes) > MAX_FIGURE_NODES:
-        g.graph_attr.update(nslimit="2", nslimit1="2", mclimit="0.2")
-    g.node_attr.update(shape="box", fixedsize="true", label="")
-    g.edge_attr.update(tailport="e", headport="w", arrowhead="none", arrowtail="none")
-    dot = _Dot(g)
-    boxes: dict[str, dict] = {}
-    for n in trace.nodes:
-        label, shape = _label(solution, n.name), shape_text(n.shape)
-        # As for scalars: a gate of one operation is labelled with it and named above; a
-        # larger gate, and an input, by its name.
-        name_label = name_text(n.name) if n.op is not None else None
-        total = texts.totals[n.name]
-        w, h = max(label.width, shape.width) + 20, 42.0
-        kind = "input" if n.kind == "input" else ("gate" if n.op else "formula")
-        boxes[n.name] = dict(kind=kind, shape="box", w=w, h=h, rx=9.0 if n.op else 6.0,
-                             label=label, name_label=name_label)
-        box_w = max(w + 2 * ARROW, total.width + 6, (name_label.width if name_label else 0) + 4)
-        dot.add_node(n.name, width=_inches(box_w),
-                     height=_inches(h + 2 * max(LINE, total.height + 8)))
-    label_boxes = [(f"{operand}|{n.name}|{slot}", operand, n.name, slot)
-                   for n in trace.nodes if n.kind == "gate"
-                   for slot, operand in enumerate(n.operands)]
-    label_boxes.append(("stub|", trace.output, None, None))
-    halves = {}
-    for key, source, target, slot in label_boxes:
+    """Place the nodes and route the edges as for scalars (:func:`.layout.layout`), the
+    boxes sized for the matrices drawn on them."""
+    def nodes(solution: TensorSolution, dot) -> dict[str, dict]:
+        boxes: dict[str, dict] = {}
+        for n in solution.trace.nodes:
+            label, shape = _label(solution, n.name), shape_text(n.shape)
+            # As for scalars: a gate of one operation is labelled with it and named above;
+            # a larger gate, and an input, by its name.
+            name_label = name_text(n.name) if n.op is not None else None
+            total = texts.totals[n.name]
+            w, h = max(label.width, shape.width) + 20, 42.0
+            kind = "input" if n.kind == "input" else ("gate" if n.op else "formula")
+            boxes[n.name] = dict(kind=kind, shape="box", w=w, h=h, rx=9.0 if n.op else 6.0,
+                                 label=label, name_label=name_label)
+            box_w = max(w + 2 * ARROW, total.width + 6,
+                        (name_label.width if name_label else 0.0) + 4)
+            # The operands of one operation that does not commute in slot order, as for
+            # scalars: W above x in W @ x.
+            ordered = n.op is not None and (n.op not in PRIMITIVES or
+                                            not PRIMITIVES[n.op].commutative)
+            dot.add_node(n.name, width=_inches(box_w),
+                         height=_inches(h + 2 * max(LINE, total.height + 8)),
+                         **({"ordering": "in"} if ordered else {}))
+        return boxes
+
+    def label(source: str, target: Optional[str], slot: Optional[int]
+              ) -> tuple[float, float]:
         value, grad = texts.values[source], texts.edge_grad(source, target, slot)
-        w = max(value.width, grad.width, MIN_LABEL) + 8
-        dot.add_node(key, width=_inches(w),
-                     height=_inches(2 * max(value.height, grad.height) + 14))
-    dot.add_node("end|", width=_inches(ARROW), height=_inches(ARROW))
-    for key, source, target, slot in label_boxes:
-        first = dot.add_edge(source, key, "in", weight=str(IN_WEIGHT))
-        halves[key] = first, dot.add_edge(key, target or "end|", "out", weight=str(OUT_WEIGHT))
-    inputs = g.add_subgraph(name="inputs", rank="min")
-    for name in trace.inputs:
-        inputs.add_node(name)
-    for a, b in zip(trace.inputs, trace.inputs[1:]):
-        inputs.add_edge(a, b, key="order", style="invis")
-    g.add_subgraph(name="end", rank="max").add_node("end|")
-    g.layout("dot")
-    lay = _read_back(solution, g, dot, boxes, label_boxes, halves)  # type: ignore[arg-type]
-    return lay, {n.name: shape_text(n.shape) for n in trace.nodes}
+        return (max(value.width, grad.width, MIN_LABEL) + 8,
+                2 * max(value.height, grad.height) + 14)
+
+    lay = layout(solution, Sizes(nodes, label))  # type: ignore[arg-type]
+    return lay, {n.name: shape_text(n.shape) for n in solution.trace.nodes}
 
 
 class _Texts:
