@@ -333,3 +333,19 @@ def test_hand_calculation_with_layers_is_announced_and_used():
     assert "rounded to 2 decimals" in made["answers.md"]
     assert r"\approx \begin{bmatrix} 0.64 \end{bmatrix}" in made["answers.md"]
     _check_markdown(made["answers.md"])
+
+
+def test_author_text_of_a_layer_problem_is_escaped():
+    from conftest import unsafe
+
+    hostile = r"A & B 100% _x_ <script>alert(1)</script> \input{/etc/passwd} $y$"
+    t = dataclasses.replace(solve_file("09-neuron-as-a-layer.yaml"), title=hostile,
+                            statement=r"Attack: \input{/etc/passwd} <b>x</b> $W x$",
+                            tags=("<i>a</i>",))
+    made = documents(t)
+    for document in ("answers.md", "worksheet.md"):
+        page = to_html(made[document])
+        assert not unsafe(page.split("<h2", 1)[0])
+    assert re.findall(r"\\input\{([^}]*)\}", made["worksheet.tex"]) == ["graph.tikz.tex"]
+    assert re.findall(r"\\input\{([^}]*)\}", made["answers.tex"]) == [
+        "graph.tikz.tex", "values.tikz.tex", "gradients.tikz.tex"]

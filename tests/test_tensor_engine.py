@@ -328,3 +328,20 @@ def test_hand_calculation_rounds_every_entry():
 def test_tracer_check_accepts_the_bundled_problems(capsys):
     assert main(["check", str(PROBLEMS)]) == 0
     assert "no errors" in capsys.readouterr().out
+
+
+def test_a_variant_has_its_own_component_view():
+    """Traced with other inputs (a variant), the layer view and its component view keep
+    agreeing: the component view takes the variant's values."""
+    from tracer.view.solution import solve
+
+    graph = build_graph(load(PROBLEMS / "10-network-4-2-1.yaml"))
+    other = dict(graph.problem.inputs)
+    other["x"] = [1.0, -2.0, 0.5, 3.0]
+    other["W1"] = [[0.3, 0.1, -0.2, 0.2], [-0.1, 0.4, 0.2, 0.1]]
+    t = solve(graph, trace(graph, other))
+    assert t.components.links and all(
+        link.scalar_grad == pytest.approx(link.grad, rel=1e-10, abs=1e-13)
+        for link in t.components.links)
+    assert any(abs(link.grad) > 1e-3 for link in t.components.links if link.name == "W1")
+    assert dict(t.components.solution.trace.values)["x_4"] == 3.0

@@ -52,9 +52,10 @@ def component_name(name: str, index: Index) -> str:
     return "_".join([name] + [str(i + 1) for i in index])
 
 
-def component_view(graph: Graph) -> Optional[ComponentView]:
+def component_view(graph: Graph, inputs: Optional[Mapping] = None) -> Optional[ComponentView]:
     """The component view of a problem of vectors and matrices, or None (a problem of
-    scalars, or ``components: none``)."""
+    scalars, or ``components: none``); ``inputs`` gives other values (a variant), as
+    :func:`~tracer.core.engine.trace` takes them."""
     problem, info = graph.problem, graph.tensor
     if info is None or problem.components == "none":
         return None
@@ -74,7 +75,7 @@ def component_view(graph: Graph) -> Optional[ComponentView]:
     def var(name: str, index: Index) -> Var:
         return Var(dict(names[name])[index])
 
-    values = dict(problem.inputs)
+    values = dict(problem.inputs if inputs is None else inputs)
     inputs = tuple((scalar, _entry_value(values[name], index))
                    for name in graph.inputs for index, scalar in names[name])
     expand = _Expander(shapes, var)

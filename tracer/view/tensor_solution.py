@@ -269,7 +269,7 @@ def _update(trace: TensorTrace, gates: tuple[TensorLine, ...]) -> Optional[Tenso
 
 
 def _components(graph: Graph, trace: TensorTrace, solve: Callable) -> Optional[Components]:
-    view = component_view(graph)
+    view = component_view(graph, {name: trace.values[name] for name in trace.inputs})
     if view is None:
         return None
     scalar_graph = build_graph(view.problem)
