@@ -19,6 +19,15 @@ from tracer.view.solution import solve
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBLEMS = ROOT / "problems"
+
+
+def _of_scalars(path: Path) -> bool:
+    return build_graph(load(path)).tensor is None
+
+
+#: The bundled problems of scalars, and those of vectors and matrices (tests/test_tensor_*).
+SCALAR_PROBLEMS = sorted(p.name for p in PROBLEMS.glob("*.yaml") if _of_scalars(p))
+TENSOR_PROBLEMS = sorted(p.name for p in PROBLEMS.glob("*.yaml") if not _of_scalars(p))
 #: The files of the document exporters (the site's pages, print, generated code).
 DOCUMENT_NAMES = ("worksheet.md", "answers.md", "worksheet.tex", "answers.tex", "staged.py",
                   "check_torch.py")

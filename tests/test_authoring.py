@@ -62,8 +62,7 @@ def test_only_close_matches_are_suggested(word, choices, expected):
 
 
 @pytest.mark.parametrize("expression, fragment", [
-    ("softmax(x)", "there is no function 'softmax': write each output out with exp and /"),
-    ("mean(x)", "there is no function 'mean': write the mean out, e.g. (a + b + c) / 3"),
+    ("avg(x)", "there is no function 'avg': write mean(v) for a vector v"),
     ("ln(x)", "write log(x): log is the natural logarithm"),
     ("pow(x, 2)", "write a ** b"),
     ("sigmod(x)", "unknown function 'sigmod' - did you mean 'sigmoid'?"),

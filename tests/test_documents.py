@@ -22,8 +22,8 @@ import markdown
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from conftest import (DOCUMENT_NAMES, PROBLEMS, documents, solve_file, solve_text, to_html,
-                      unsafe)
+from conftest import (DOCUMENT_NAMES, PROBLEMS, SCALAR_PROBLEMS, documents, solve_file,
+                      solve_text, to_html, unsafe)
 from tracer.core.errors import TracerError
 from tracer.notation.numbers import fmt_tex
 from tracer.core.engine import trace
@@ -35,7 +35,7 @@ from tracer.exporters.plots import plot_files
 from tracer.view.solution import solve
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
-ALL_PROBLEMS = sorted(p.name for p in PROBLEMS.glob("*.yaml"))
+ALL_PROBLEMS = SCALAR_PROBLEMS      # vectors and matrices: tests/test_tensor_documents.py
 
 SUM_THEN_PRODUCT = """
     title: A sum, then a product

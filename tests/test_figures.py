@@ -14,7 +14,7 @@ from functools import lru_cache
 
 import pytest
 
-from conftest import PROBLEMS, ROOT, solve_file, solve_text
+from conftest import PROBLEMS, ROOT, SCALAR_PROBLEMS, solve_file, solve_text
 from tracer.core.graph import build_graph
 from tracer.core.load import load, load_text
 from tracer.exporters import figures as fig_module
@@ -25,7 +25,7 @@ from tracer.notation.latex import tex_symbol
 from tracer.notation.numbers import fmt, fmt_tex
 
 SVG = "{http://www.w3.org/2000/svg}"
-FILES = sorted(p.name for p in PROBLEMS.glob("*.yaml"))
+FILES = SCALAR_PROBLEMS     # vectors and matrices: tests/test_tensor_figures.py
 
 # Small problems that exercise what the bundled ones do not: constants inside simple
 # gates, operations that do not commute, a variable exponent, Greek and underscored

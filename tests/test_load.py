@@ -21,6 +21,13 @@ def messages(path):
     return info.value.diagnostics
 
 
+def test_vectors_and_matrices_load_as_nested_tuples(write):
+    p = load(write("title: t\ninputs:\n  x: [1, -2.5]\n  W: [[1, 2], [3, 4]]\n  s: 3\n"
+                   "nodes:\n  y: sum(W @ x) * s\ndata: [x]\ncomponents: operations\n"))
+    assert dict(p.inputs) == {"x": (1.0, -2.5), "W": ((1.0, 2.0), (3.0, 4.0)), "s": 3.0}
+    assert p.data == ("x",) and p.components == "operations"
+
+
 def test_a_good_file_loads(write):
     p = load(write(GOOD))
     assert p.title == "ok" and p.inputs == (("x", 2.0),) and p.nodes[0].name == "y"
@@ -31,7 +38,15 @@ def test_a_good_file_loads(write):
     ("title: t\nexpresion: x\ninputs: {x: 1}\n", "unknown key 'expresion' - did you mean 'expression'?", 2),
     ("title: t\ninputs:\n  x: 1\n  x: 2\nnodes: {y: x}\n", "duplicate key 'x' in inputs (first at line 3)", 4),
     ("title: a\ntitle: b\ninputs: {x: 1}\nnodes: {y: x}\n", "duplicate key 'title'", 2),
-    ("title: t\ninputs: {x: [1, 2]}\nnodes: {y: x}\n", "the input 'x' must be a number, not a list", 2),
+    ("title: t\ninputs: {x: 1}\nnodes: {y: x}\nupdate: {learning_rate: [1], params: [x]}\n",
+     "learning_rate must be a number, not a list", 4),
+    ("title: t\ninputs:\n  W: [[1, 2], [3]]\nnodes: {y: sum(W)}\n",
+     "the input 'W' is not a matrix: row 2 has 1 entry but row 1 has 2", 3),
+    ("title: t\ninputs: {x: []}\nnodes: {y: sum(x)}\n", "the input 'x' is an empty list", 2),
+    ("title: t\ninputs: {x: [[[1]]]}\nnodes: {y: sum(x)}\n", "at most two levels of brackets", 2),
+    ("title: t\ninputs: {x: [1, [2]]}\nnodes: {y: sum(x)}\n", "mixes numbers and lists", 2),
+    ("title: t\ninputs: {x: [1, two]}\nnodes: {y: sum(x)}\n",
+     "entry 2 of the input 'x' must be a number, not the text 'two'", 2),
     ("title: t\ninputs: {x: abc}\nnodes: {y: x}\n", "not the text 'abc'", 2),
     ("title: t\ninputs: {x: .nan}\nnodes: {y: x}\n", "must be a finite number", 2),
     ("title: t\ninputs: {x: .inf}\nnodes: {y: x}\n", "must be a finite number", 2),
@@ -59,6 +74,7 @@ def test_a_good_file_loads(write):
     ("title: t\ninputs: {x: 1}\nnodes: {y: x}\nupdate: {learning_rate: 1}\n", "update needs 'params'", 4),
     ("title: t\ninputs: {x: 1}\nnodes: {y: x}\nupdate: {params: [x], learning_rate: 0}\n", "greater than 0", 4),
     ("title: t\ninputs: {x: 1}\nnodes: {y: x}\ntags: {a: 1}\n", "tags must be a list of names", 4),
+    ("title: t\ninputs: {x: 1}\nnodes: {y: x}\ncomponents: rows\n", "components must be one of", 4),
     ("- a\n- b\n", "not a list", 1),
     ("just text\n", "not a single value", 1),
     ("", "the file is empty", None),
@@ -79,7 +95,7 @@ def test_mistakes_are_reported_with_file_and_line(write, text, fragment, line):
 
 
 def test_every_mistake_is_reported_at_once(write):
-    path = write("title: t\nexpresion: x\ninputs: {x: yes, z: [1]}\nnodes: {y: 'foo(x)'}\n",
+    path = write("title: t\nexpresion: x\ninputs: {x: yes, z: [[1], [2, 3]]}\nnodes: {y: 'foo(x)'}\n",
                  raw=True)
     text = [d.message for d in messages(path)]
     assert len(text) == 4, text

@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from tracer.core.expr import Call, Var, parse, variables
 from tracer.core.primitives import PRIMITIVES
 from tracer.exporters.base import document_environment
-from tracer.notation import latex, python, svg, sympy, torch
+from tracer.core.tensor_ops import TENSOR_OPS
+from tracer.notation import latex, python, svg, sympy, tensor_code, tensor_latex, torch
 from tracer.notation.latex import tex_symbol, to_tex
 from tracer.notation.python import to_python
 from tracer.notation.svg import name_parts
@@ -29,6 +30,37 @@ def test_every_primitive_has_an_entry(table):
     unknown = sorted(set(TABLES[table]) - set(PRIMITIVES))
     assert not missing, f"the {table} table has no entry for: {', '.join(missing)}"
     assert not unknown, f"the {table} table has entries for unknown primitives: {unknown}"
+
+
+#: Tables of the operations of vectors and matrices, and what each must cover.
+TENSOR_TABLES = {
+    "LaTeX of vectors and matrices (tracer/notation/tensor_latex.py)":
+        (tensor_latex.TABLE, set(TENSOR_OPS)),
+    "SVG labels of vectors and matrices (tracer/notation/svg.py TENSOR_TABLE)":
+        (svg.TENSOR_TABLE, set(TENSOR_OPS)),
+    "numpy (tracer/notation/tensor_code.py NUMPY)":
+        (tensor_code.NUMPY, set(TENSOR_OPS) | set(PRIMITIVES)),
+    "PyTorch of vectors and matrices (tracer/notation/tensor_code.py TORCH)":
+        (tensor_code.TORCH, set(TENSOR_OPS) | set(PRIMITIVES)),
+}
+
+
+@pytest.mark.parametrize("table", sorted(TENSOR_TABLES))
+def test_every_operation_of_vectors_and_matrices_has_an_entry(table):
+    entries, wanted = TENSOR_TABLES[table]
+    missing = sorted(wanted - set(entries))
+    unknown = sorted(set(entries) - wanted)
+    assert not missing, f"the {table} table has no entry for: {', '.join(missing)}"
+    assert not unknown, f"the {table} table has entries for unknown operations: {unknown}"
+
+
+@pytest.mark.parametrize("helpers, template", [
+    (tensor_code.NUMPY_HELPERS, "code/numpy_helpers.py.j2"),
+    (tensor_code.TORCH_HELPERS, "code/torch_tensor_helpers.py.j2")])
+def test_every_helper_of_generated_tensor_code_is_defined(helpers, template):
+    defined = document_environment().get_template(template).module
+    missing = [name for name in helpers if not hasattr(defined, name)]
+    assert not missing, f"templates/{template} defines no macro for: {', '.join(missing)}"
 
 
 @pytest.mark.parametrize("module, template", [
@@ -56,6 +88,12 @@ def test_python_notation_parses_back_and_latex_is_written(name):
     # Alpha has no LaTeX command of its own: both write the name as it is
     ("Alpha1", r"\mathit{Alpha}_{1}", [("Alpha", "i"), ("1", "sub")]),
     ("num", r"\mathit{num}", [("num", "i")]),
+    # entries of vectors and matrices in the component view
+    ("W1_1_4", r"(W_{1})_{1,4}", [("(", ""), ("W", "i"), ("1", "sub"), (")", ""),
+                                  ("1,4", "sub")]),
+    ("W_2_3", r"W_{2,3}", [("W", "i"), ("2,3", "sub")]),
+    ("z1_2", r"(z_{1})_{2}", [("(", ""), ("z", "i"), ("1", "sub"), (")", ""), ("2", "sub")]),
+    ("x_3", r"x_{3}", [("x", "i"), ("3", "sub")]),
 ])
 def test_names_read_alike_in_latex_and_figures(name, tex, runs):
     assert tex_symbol(name) == tex

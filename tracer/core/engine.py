@@ -146,7 +146,14 @@ def trace(graph: Graph, inputs: Optional[Mapping[str, float]] = None, *,
     ``inputs`` gives the input values (default: the problem's); tracing the same graph
     with other values is how variants of a problem are made.  ``check`` adds
     central-difference estimates of the gradients in ``wrt``.
+
+    A problem of vectors and matrices is traced by :mod:`tracer.core.tensor_engine`
+    (a :class:`~tracer.core.tensor_engine.TensorTrace`); this path stays the scalar one.
     """
+    if graph.tensor is not None:
+        from .tensor_engine import trace_tensor
+
+        return trace_tensor(graph, inputs, check=check)  # type: ignore[return-value]
     given = dict(graph.problem.inputs if inputs is None else inputs)
     with no_cycle_collection():
         values = forward(graph, given)

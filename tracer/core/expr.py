@@ -17,6 +17,7 @@ from typing import Callable, Iterator, Optional, Union
 from .primitives import FUNCTIONS, OPERATORS, PRIMITIVES, Primitive
 from .suggest import close_match, function_instead, keyword_used, name_instead, \
     number_before_name
+from .tensor_ops import TENSOR_FUNCTIONS, TENSOR_OPERATORS
 
 __all__ = [
     "Const", "Var", "Call", "Expr", "ExprError", "DomainError", "parse", "fold", "walk",
@@ -108,7 +109,12 @@ def _instead(name: str) -> str:
 
 # ----------------------------------------------------------------------------- parsing
 
-_BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+_BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**",
+           ast.MatMult: "@"}
+# The operators and functions of vectors and matrices (tracer.core.tensor_ops) beside the
+# table of primitives.
+_OPERATOR_NAMES = {**OPERATORS, **TENSOR_OPERATORS}
+_CALLABLE = {**FUNCTIONS, **TENSOR_FUNCTIONS}
 _NOT_EXPRESSIONS = {
     ast.Attribute: "attribute access ('.') is not allowed",
     ast.Subscript: "subscripts ('[...]') are not allowed",
@@ -132,7 +138,9 @@ _NOT_EXPRESSIONS = {
     ast.YieldFrom: "'yield' is not allowed",
 }
 _HINT = ("an expression uses numbers, names, + - * / **, parentheses and the functions "
-         + ", ".join(sorted(n for n, p in FUNCTIONS.items() if not p.helper)))
+         + ", ".join(sorted(n for n, p in FUNCTIONS.items() if not p.helper))
+         + "; with vectors and matrices also @ and "
+         + ", ".join(sorted(n for n, p in TENSOR_FUNCTIONS.items() if not p.helper)))
 
 
 def parse(text: str) -> Expr:
@@ -261,7 +269,8 @@ def _check(node: ast.AST, column: Optional[int]) -> None:
                   ast.BitOr: "|", ast.BitXor: "^", ast.LShift: "<<", ast.RShift: ">>"}
         sym = symbol.get(type(node.op), type(node.op).__name__)
         hint = " (for a power write **)" if sym == "^" else ""
-        raise ExprError(f"the operator '{sym}' is not supported{hint}: use + - * / **", column)
+        raise ExprError(f"the operator '{sym}' is not supported{hint}: use + - * / ** "
+                        "(and @ between vectors and matrices)", column)
     if isinstance(node, ast.UnaryOp) and not isinstance(node.op, (ast.USub, ast.UAdd)):
         raise ExprError("only unary minus and plus are supported", column)
     if isinstance(node, ast.Call):
@@ -274,7 +283,7 @@ def _check(node: ast.AST, column: Optional[int]) -> None:
                                 "2 * (x + 1)", column)
             raise ExprError(f"{why}: {_HINT}", column)
         name = node.func.id
-        prim = FUNCTIONS.get(name)
+        prim = _CALLABLE.get(name)
         if prim is None:
             raise ExprError(_unknown_function(name), column)
         if node.keywords:
@@ -297,7 +306,7 @@ def _unknown_function(name: str) -> str:
     instead = function_instead(name)
     if instead is not None:
         return f"there is no function '{name}': {instead}"
-    close = close_match(name, FUNCTIONS)
+    close = close_match(name, _CALLABLE)
     if close is not None:
         return f"unknown function '{name}' - did you mean '{close}'?"
     return (f"unknown function '{name}' (to multiply by {name}, write {name} * (...)); "
@@ -319,7 +328,7 @@ def _build(node: ast.AST, args: tuple[Expr, ...], column: Optional[int]) -> Expr
                             f"and underscores{_instead(node.id)}", column, name=node.id)
         return Var(node.id, column or 0)
     if isinstance(node, ast.BinOp):
-        return Call(OPERATORS[_BINOPS[type(node.op)]], args)
+        return Call(_OPERATOR_NAMES[_BINOPS[type(node.op)]], args)
     if isinstance(node, ast.UnaryOp):
         (operand,) = args
         if isinstance(node.op, ast.UAdd):

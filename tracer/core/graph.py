@@ -21,6 +21,7 @@ from .errors import Diagnostic, TracerError, did_you_mean
 from .expr import Call, Expr, Var, variables, walk
 from .load import NodeDef, Problem
 from .memory import no_cycle_collection
+from .tensor_graph import TensorInfo, tensor_info
 
 __all__ = ["Gate", "Graph", "build_graph", "is_simple"]
 
@@ -57,6 +58,9 @@ class Graph:
     #: The data inputs (``data:``) and the gates computed from them alone: values given,
     #: never differentiated (no gradient reaches them, no step goes into them).
     constants: frozenset[str] = frozenset()
+    # A problem of vectors and matrices: every shape and every edge's rule
+    # (tracer.core.tensor_graph); None for a problem of scalars.
+    tensor: Optional["TensorInfo"] = None
 
     @cached_property
     def nx(self) -> nx.MultiDiGraph:
@@ -153,8 +157,9 @@ def _build_graph(problem: Problem) -> Graph:
         raise TracerError(errors)
 
     backward = _backward_order(gates)
+    tensor = tensor_info(problem, gates, forward, output)  # type: ignore[arg-type]
     return Graph(problem, inputs, gates, forward, backward, output, wrt,  # type: ignore
-                 frozenset(constants))
+                 frozenset(constants), tensor)
 
 
 def _check_params(params: tuple[str, ...], key: str, verb: str, inputs: tuple[str, ...],

@@ -18,6 +18,7 @@ import yaml
 from .errors import Diagnostic, TracerError, did_you_mean
 from .expr import Expr, ExprError, parse, valid_name_reason
 from .repeat import Repeat, expand
+from .tensor_load import COMPONENTS, tensor_value
 from .training import Train, read_train
 
 __all__ = ["Problem", "NodeDef", "Update", "Train", "Repeat", "load", "load_text",
@@ -27,7 +28,7 @@ __all__ = ["Problem", "NodeDef", "Update", "Train", "Repeat", "load", "load_text
 MAX_FILE_BYTES = 1024 * 1024
 #: Every top-level key a problem file may have.
 KEYS = ("title", "statement", "inputs", "nodes", "expression", "output", "wrt", "precision",
-        "rounding", "update", "tags", "data", "repeat", "train")
+        "rounding", "update", "tags", "data", "repeat", "train", "components")
 UPDATE_KEYS = ("learning_rate", "params")
 DEFAULT_PRECISION = 4
 
@@ -68,7 +69,7 @@ class Problem:
     path: str
     id: str
     title: str
-    inputs: tuple[tuple[str, float], ...]
+    inputs: tuple[tuple[str, float], ...]   # a vector or matrix input: nested tuples
     nodes: tuple[NodeDef, ...] = ()
     expression: Optional[NodeDef] = None
     statement: str = ""
@@ -78,6 +79,7 @@ class Problem:
     rounding: Optional[int] = None
     update: Optional[Update] = None
     tags: tuple[str, ...] = ()
+    components: str = COMPONENTS[0]        # the component view of a problem of vectors
     lines: dict[str, int] = field(default_factory=dict, compare=False)
     #: Inputs that are data (targets, samples, initial states): given, never differentiated.
     data: tuple[str, ...] = ()
@@ -387,12 +389,11 @@ class _Checker:
             fields["update"] = self.update(values["update"])
         if "tags" in values:
             fields["tags"] = self.names(values["tags"], "tags")
-        if "data" in values and values["data"].tag != _NULL:
-            fields["data"] = self.names(values["data"], "data")
         if "repeat" in values and "expression" not in values:
             fields.update(expand(self, values["repeat"], fields, NodeDef))
         if "train" in values:
             fields["train"] = read_train(self, values["train"])
+        self.tensor_keys(values, fields)
 
         self.errors.extend(d for d, name in self.uses if name not in self.refused)
         if self.errors:
@@ -408,7 +409,10 @@ class _Checker:
         for key, key_node, value_node in entries:
             if not self.name(key, key_node, "an input"):
                 continue
-            value = self.number(value_node, f"the input '{key}'")
+            if isinstance(value_node, yaml.SequenceNode):    # a vector or a matrix
+                value = tensor_value(self, value_node, f"the input '{key}'")
+            else:
+                value = self.number(value_node, f"the input '{key}'")
             if value is not None:
                 self.lines[f"inputs.{key}"] = key_node.start_mark.line + 1
                 result.append((key, value))
@@ -478,3 +482,18 @@ class _Checker:
             return None
         self.lines["update.params"] = found["params"].start_mark.line + 1
         return Update(rate, params)
+
+    def tensor_keys(self, values: dict[str, yaml.Node], fields: dict[str, Any]) -> None:
+        """``data:`` (names) and ``components:`` (one of COMPONENTS)."""
+        if "data" in values and values["data"].tag != _NULL:
+            fields["data"] = self.names(values["data"], "data")
+            if fields["data"] is not None:
+                self.lines["data"] = values["data"].start_mark.line + 1
+        if "components" in values:
+            node = values["components"]
+            choice = self.text(node, "components")
+            if choice is not None and choice not in COMPONENTS:
+                self.error(f"components must be one of {', '.join(COMPONENTS)}, not "
+                           f"'{choice[:40]}'{did_you_mean(choice, COMPONENTS)}", node)
+                choice = None
+            fields["components"] = choice

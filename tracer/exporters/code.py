@@ -22,6 +22,7 @@ from ..notation.python import HELPERS, MATH_FUNCTIONS, RESERVED, TABLE, py_leaf,
 from ..notation.torch import HELPERS as TORCH_HELPERS
 from ..notation.torch import to_torch
 from ..view.solution import Solution
+from ..view.tensor_solution import is_tensor
 from .base import Content, Download, Exporter, Options, document_environment, register, shared
 
 __all__ = ["CodeExporter", "GeneratedCode", "generated_code", "CodeModel", "code_model"]
@@ -204,6 +205,10 @@ def code_model(solution: Solution) -> CodeModel:
 
 def generated_code(solution: Solution) -> GeneratedCode:
     """The text of ``staged.py`` and ``check_torch.py``."""
+    if is_tensor(solution):     # numpy code of layers: tracer.exporters.layer_code
+        from .layer_code import tensor_generated_code
+
+        return GeneratedCode(*tensor_generated_code(solution))  # type: ignore[arg-type]
     model = shared(solution, code_model)
     env = document_environment()
     return GeneratedCode(env.get_template("code/staged.py.j2").render(code=model),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..safety.latex import tex_statement
 from ..view.solution import Solution
+from ..view.tensor_solution import is_tensor
 from .base import (Content, Download, Exporter, Options, context, document_environment,
                    register, shared)
 from .code import generated_code
@@ -26,6 +27,10 @@ class LatexExporter(Exporter):
                  Download("latex", "answers", "answers.tex"))
 
     def files(self, solution: Solution, options: Options) -> dict[str, Content]:
+        if is_tensor(solution):     # vectors and matrices: tracer.exporters.tensor_documents
+            from .tensor_documents import tensor_latex
+
+            return tensor_latex(solution, options)  # type: ignore[arg-type]
         env = document_environment()
         names = context(shared(solution, tex_solution), statement_tex=tex_statement(solution.statement),
                         code=shared(solution, generated_code), course=options.course,

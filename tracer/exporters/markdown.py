@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..safety.markdown import md_statement
 from ..view.solution import Solution
+from ..view.tensor_solution import is_tensor
 from .base import Content, Exporter, Options, context, document_environment, register, shared
 from .code import generated_code
 from .deeptex import deep_tex
@@ -18,6 +19,10 @@ class MarkdownExporter(Exporter):
     order = 10
 
     def files(self, solution: Solution, options: Options) -> dict[str, Content]:
+        if is_tensor(solution):     # vectors and matrices: tracer.exporters.tensor_documents
+            from .tensor_documents import tensor_markdown
+
+            return tensor_markdown(solution, options)  # type: ignore[arg-type]
         env = document_environment()
         names = context(shared(solution, tex_solution),
                         statement_md=md_statement(solution.statement,

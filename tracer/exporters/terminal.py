@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from ..notation.python import expr_values_text, to_python
 from ..view.solution import Solution
+from ..view.tensor_solution import is_tensor
 from .base import Content, Exporter, Options, environment, register
 
 __all__ = ["TerminalExporter", "terminal_text"]
@@ -21,6 +22,10 @@ class TextLine:
 
 def terminal_text(solution: Solution) -> str:
     """The worked solution as plain text."""
+    if is_tensor(solution):     # vectors and matrices: tracer.exporters.tensor_trace
+        from .tensor_trace import tensor_terminal_text
+
+        return tensor_terminal_text(solution)  # type: ignore[arg-type]
     values = solution.values
     forward = [TextLine(line.name, to_python(line.expr),
                         expr_values_text(line.expr, values, solution.precision), line.value)

@@ -8,6 +8,7 @@ from ..notation import sympy as symbolic
 from ..notation.latex import to_tex
 from ..notation.python import to_python
 from ..view.solution import Solution
+from ..view.tensor_solution import is_tensor
 from .base import Content, Exporter, Options, register
 from .mathtex import local_formula_tex
 
@@ -21,6 +22,10 @@ def to_json(solution: Solution) -> str:
 
 def as_dict(solution: Solution) -> dict[str, Any]:
     """The trace as plain JSON-ready data."""
+    if is_tensor(solution):     # vectors and matrices: tracer.exporters.tensor_trace
+        from .tensor_trace import tensor_as_dict
+
+        return tensor_as_dict(solution)  # type: ignore[arg-type]
     trace = solution.trace
     local_tex = {line.name: {l.slot: local_formula_tex(l) for l in line.locals}
                  for line in solution.gates}

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Callable, Optional, Union
 
 from ..core.expr import Call, Const, Expr, Var, fold
-from .names import greek, split_name
+from .names import component_parts, greek, split_name
 from .numbers import fmt_tex, format_const
 
 __all__ = ["TexForm", "TABLE", "tex_symbol", "tex_leaf", "to_tex", "partial", "factor_tex",
@@ -65,7 +65,15 @@ Leaf = Callable[[Union[Const, Var]], tuple[str, int]]
 
 def tex_symbol(name: str) -> str:
     """LaTeX for a variable name: ``x1`` -> ``x_{1}``, ``alpha`` -> ``\\alpha``,
-    ``w_out`` -> ``w_{\\mathrm{out}}``, ``num`` -> ``\\mathit{num}``."""
+    ``w_out`` -> ``w_{\\mathrm{out}}``, ``num`` -> ``\\mathit{num}``; an entry of a vector
+    or matrix, ``W1_1_4`` -> ``(W_{1})_{1,4}``."""
+    component = component_parts(name)
+    if component is not None:
+        base, indices = component
+        head = tex_symbol(base)
+        if split_name(base)[1]:
+            head = "(" + head + ")"
+        return f"{head}_{{{','.join(indices)}}}"
     base, sub = split_name(name)
     if not base:
         return r"\mathit{" + name.replace("_", r"\_") + "}"

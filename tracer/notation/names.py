@@ -5,9 +5,10 @@ the subscript 1, ``w_out`` is w with the subscript out, ``alpha`` is α, ``lambd
 """
 from __future__ import annotations
 
+import re
 from typing import Optional
 
-__all__ = ["GREEK", "split_name", "greek"]
+__all__ = ["GREEK", "split_name", "greek", "component_parts"]
 
 #: Greek letters a name may spell, with their LaTeX command and their Unicode letter (the
 #: capitals that look like Latin ones, such as Alpha, have no command of their own in
@@ -42,3 +43,18 @@ def split_name(name: str) -> tuple[str, str]:
 def greek(base: str) -> Optional[tuple[str, str]]:
     """(LaTeX command, Unicode letter) when ``base`` spells a Greek letter, else None."""
     return GREEK.get(base)
+
+
+# An entry of a vector or matrix in the component view (tracer.core.components): W1_1_4 is
+# the entry in row 1, column 4 of W1, z1_2 the second entry of z1, x_1_2 an entry of x.
+_COMPONENT = re.compile(r"([A-Za-z]+[0-9]+|[A-Za-z]+(?=_[0-9]+_[0-9]+\Z))((?:_[0-9]+){1,2})\Z")
+
+
+def component_parts(name: str) -> Optional[tuple[str, tuple[str, ...]]]:
+    """(the vector or matrix, the indices) when ``name`` names an entry of one: ``W1_1_4``
+    -> (W1, (1, 4)), ``z1_2`` -> (z1, (2,)), ``W_1_2`` -> (W, (1, 2)); ``x_1`` is the name x
+    with the subscript 1 already and gives None."""
+    match = _COMPONENT.match(name)
+    if match is None:
+        return None
+    return match.group(1), tuple(match.group(2)[1:].split("_"))

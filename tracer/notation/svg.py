@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .names import greek, split_name
+from .names import component_parts, greek, split_name
 
-__all__ = ["SvgForm", "TABLE", "name_parts"]
+__all__ = ["SvgForm", "TABLE", "TENSOR_TABLE", "HADAMARD", "name_parts"]
 
 
 @dataclass(frozen=True)
@@ -51,11 +51,38 @@ TABLE: dict[str, SvgForm] = {
     "heaviside": SvgForm("function", "H", "H"),
 }
 
+#: The labels of the operations of vectors and matrices (tracer.core.tensor_ops).
+TENSOR_TABLE: dict[str, SvgForm] = {
+    "matmul": SvgForm("infix", "@", "@"),
+    "transpose": SvgForm("function", "\u1d40", r"{}^{\top}"),
+    "sum": SvgForm("function", "\u03a3", r"\Sigma"),
+    "mean": SvgForm("function", "mean", r"\mathrm{mean}"),
+    "dot": SvgForm("function", "dot", r"\mathrm{dot}"),
+    "outer": SvgForm("function", "outer", r"\mathrm{outer}"),
+    "softmax": SvgForm("function", "softmax", r"\mathrm{softmax}"),
+    "log_softmax": SvgForm("function", "log softmax", r"\log\mathrm{softmax}"),
+    "mse": SvgForm("function", "MSE", r"\mathrm{MSE}"),
+    "cross_entropy": SvgForm("function", "CE", r"\mathrm{CE}"),
+    "ones": SvgForm("function", "1", r"\mathbf{1}"),
+    "sum_rows": SvgForm("function", "\u03a3 rows", r"\Sigma_{\mathrm{rows}}"),
+    "onehot": SvgForm("function", "e", r"\mathbf{e}"),
+}
+#: A product entry by entry of two vectors or matrices.
+HADAMARD = SvgForm("infix", "\u2299", r"\odot")
+
 
 def name_parts(name: str) -> list[tuple[str, str]]:
     """A variable name as runs of (text, role), following
     :func:`tracer.notation.latex.tex_symbol`: ``x1`` is x with the subscript 1, ``w_out``
-    is w with the subscript out, ``alpha`` is α.  Roles: "i" italic, "sub" subscript."""
+    is w with the subscript out, ``alpha`` is α, ``W1_1_4`` is (W₁) with the subscript 1,4.
+    Roles: "i" italic, "sub" subscript, "" upright."""
+    component = component_parts(name)
+    if component is not None:
+        base, indices = component
+        head = name_parts(base)
+        if split_name(base)[1]:
+            head = [("(", "")] + head + [(")", "")]
+        return head + [(",".join(indices), "sub")]
     base, sub = split_name(name)
     if not base:
         return [(name, "i")]

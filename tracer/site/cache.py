@@ -83,6 +83,7 @@ class Cache:
             tmp.mkdir(parents=True)
             for name in pages.files:
                 content = pages.content(name)
+                (tmp / name).parent.mkdir(parents=True, exist_ok=True)  # components/...
                 (tmp / name).write_bytes(content if isinstance(content, bytes)
                                          else content.encode("utf-8"))
             index = {"id": pages.id, "title": pages.title, "tags": list(pages.tags),
@@ -164,7 +165,7 @@ def code_fingerprint() -> str:
                     ASSETS not in path.parents and path.suffix != ".pyc":
                 h.update(path.relative_to(root).as_posix().encode() + b"\0")
                 h.update(path.read_bytes() + b"\0")
-    for dist in ("sympy", "networkx", "pygraphviz", "jinja2"):
+    for dist in ("sympy", "networkx", "pygraphviz", "jinja2", "numpy"):
         with contextlib.suppress(importlib.metadata.PackageNotFoundError):
             h.update(f"{dist}={importlib.metadata.version(dist)}\0".encode())
     return h.hexdigest()

@@ -38,7 +38,10 @@ class Derivation:
 
 def derive(graph: Graph, *, closed_forms: bool = True) -> Derivation:
     """The formulas of ``graph``: SymPy derives each shape of gate of several operations
-    once; the closed forms are made for small graphs only."""
+    once; the closed forms are made for small graphs only.  A graph of vectors and
+    matrices has its formulas already: its rules (``graph.tensor``), made with the graph."""
+    if graph.tensor is not None:
+        return Derivation({}, None)
     locals_: dict[str, tuple[LocalFormula, ...]] = {}
     for name, gate in graph.gates.items():
         if gate.simple:

@@ -168,7 +168,14 @@ class Solution:
 
 def solve(graph: Graph, trace: Trace, derivation: Optional[Derivation] = None) -> Solution:
     """The worked solution of ``trace`` (a trace of ``graph``); ``derivation`` is the
-    graph's formulas (:func:`~tracer.view.derive.derive`), made here if not given."""
+    graph's formulas (:func:`~tracer.view.derive.derive`), made here if not given.
+
+    A trace of vectors and matrices is worked by :mod:`tracer.view.tensor_solution` (a
+    :class:`~tracer.view.tensor_solution.TensorSolution`)."""
+    if graph.tensor is not None:
+        from .tensor_solution import solve_tensor
+
+        return solve_tensor(graph, trace, solve)  # type: ignore[arg-type, return-value]
     problem = graph.problem
     derivation = derivation or derive(graph)
     values = trace.values

@@ -57,6 +57,7 @@ from dataclasses import dataclass
 from typing import Iterator, Optional
 
 from ...view.solution import Solution
+from ...view.tensor_solution import is_tensor
 from ..base import (MAX_FIGURE_NODES, MAX_LAYOUT_NODES, Content, Exporter, Options,
                     environment, frame_names, register)
 from .layout import Layout, layout, num
@@ -117,8 +118,6 @@ class _Drawing:
         """``templates``: ``svg`` or ``tikz.tex``; ``extra`` goes to the picture template
         and to the nodes' shapes."""
         trace = solution.trace
-        d = solution.precision
-        values = trace.values
         env = environment()
         self.picture = env.get_template(f"figures/figure.{templates}.j2")
         self._edge = env.get_template(f"figures/edge.{templates}.j2").module
@@ -130,17 +129,11 @@ class _Drawing:
         # gradient of ``s.source`` back along the edge into operand ``s.slot``, ``s.node``.
         # An edge out of data has no step: it never carries a gradient.
         index = {(s.node, s.source, s.slot): k for k, s in enumerate(trace.backward)}
-        never = len(trace.backward) + 1
-        self.edge_step = [index.get((g.source, g.target, g.slot), never) for g in lay.edges]
-        self.values = [number_text(values[g.source], d) for g in self.geoms]
-        self.grads = [number_text(trace.backward[k].contribution, d, grad=True,
-                                  path=trace.backward[k].path) if k < never else None
-                      for k in self.edge_step]
-        self.grads.append(number_text(1.0, d, grad=True))     # the seed, on the stub
-        by_name = {n.name: n for n in trace.nodes}
+        self.never = len(trace.backward) + 1
+        self.edge_step = [index.get((g.source, g.target, g.slot), self.never)
+                          for g in lay.edges]
+        self.values, self.grads, self.totals = self._numbers(solution)
         self.node_index = {box.name: j for j, box in enumerate(lay.nodes)}
-        self.totals = [None if box.name in trace.constants else
-                       number_text(by_name[box.name].grad, d, grad=True) for box in lay.nodes]
         # A node's total is shown once all the contributions it receives have arrived: after
         # the last step into it (the output's from the start, and a node that feeds no
         # gate's, which receives none).
@@ -150,6 +143,21 @@ class _Drawing:
         self.complete_at = [0 if box.name == trace.output else last.get(box.name, 0)
                             for box in lay.nodes]
         self._drawn: dict[tuple, str] = {}
+
+    def _numbers(self, solution: Solution) -> tuple[list, list, list]:
+        """The texts of each edge's value and contribution (the output's stub last) and of
+        each node's total gradient."""
+        trace, d = solution.trace, solution.precision
+        values = trace.values
+        texts = [number_text(values[g.source], d) for g in self.geoms]
+        grads = [number_text(trace.backward[k].contribution, d, grad=True,
+                             path=trace.backward[k].path) if k < self.never else None
+                 for k in self.edge_step]
+        grads.append(number_text(1.0, d, grad=True))     # the seed, on the stub
+        by_name = {n.name: n for n in trace.nodes}
+        totals = [None if box.name in trace.constants else
+                  number_text(by_name[box.name].grad, d, grad=True) for box in self.lay.nodes]
+        return texts, grads, totals
 
     def _part(self, key: tuple, draw, *args, **kwargs) -> str:
         drawn = self._drawn.get(key)
@@ -252,7 +260,12 @@ def figures(solution: Solution) -> dict[str, Content]:
     ``MAX_FIGURE_NODES`` nodes); ``graph.tikz.tex``, ``values.tikz.tex``,
     ``gradients.tikz.tex`` when the picture fits TeX's dimensions (:data:`MAX_TIKZ_PT`).
     A graph of more than ``MAX_LAYOUT_NODES`` nodes gets no figures: an empty dict.
+    A problem of vectors and matrices is drawn by :mod:`.tensor`.
     """
+    if is_tensor(solution):
+        from .tensor import tensor_figures
+
+        return tensor_figures(solution)  # type: ignore[arg-type]
     if len(solution.trace.nodes) > MAX_LAYOUT_NODES:
         return {}
     lay = layout(solution)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from typing import Optional
+from typing import Callable, NamedTuple, Optional
 
 import pygraphviz
 from pygraphviz import graphviz as gv
@@ -23,7 +23,7 @@ from ..base import MAX_FIGURE_NODES
 from .text import (ARROW, FONT, IN_WEIGHT, LINE, MARGIN, MIN_LABEL, NODESEP, OP_FONT,
                    OUT_WEIGHT, RANKSEP, Text, name_text, number_text, op_text)
 
-__all__ = ["Point", "Segment", "NodeBox", "EdgeGeom", "Layout", "layout", "num"]
+__all__ = ["Point", "Segment", "NodeBox", "EdgeGeom", "Layout", "layout", "num", "Sizes"]
 
 @dataclass(frozen=True)
 class Point:
@@ -91,6 +91,10 @@ class NodeBox:
 
     def radius(self, grow: float = 0.0) -> str:
         return num(self.width / 2 + grow)
+
+    def line_at(self, dy: float) -> Point:
+        """The baseline centre of a line of text ``dy`` units below the shape's centre."""
+        return Point(self.centre.x, round(self.centre.y + dy, 2))
 
     @property
     def east(self) -> Point:
@@ -186,9 +190,19 @@ class _Dot:
 _LabelBox = tuple[str, str, Optional[str], Optional[int]]   # key, source, target, slot
 
 
-def layout(solution: Solution) -> Layout:
+class Sizes(NamedTuple):
+    """How large the boxes of a figure are, where they hold more than numbers (the
+    matrices of :mod:`.tensor`): ``nodes(solution, dot)`` adds the nodes' boxes and returns
+    them as :func:`_node_boxes` does; ``label(source, target, slot)`` is the (width,
+    height) of an edge's label box."""
+
+    nodes: Callable[..., dict[str, dict]]
+    label: Callable[[str, Optional[str], Optional[int]], tuple[float, float]]
+
+
+def layout(solution: Solution, sizes: Optional[Sizes] = None) -> Layout:
     """Place the nodes and route the edges with Graphviz ``dot``; the same solution always
-    gives the same layout."""
+    gives the same layout.  ``sizes``: the boxes' sizes, where not those of numbers."""
     trace = solution.trace
     g = pygraphviz.AGraph(directed=True, strict=False, name="tracer")
     g.graph_attr.update(rankdir="LR", ranksep=str(RANKSEP), nodesep=str(NODESEP),
@@ -201,13 +215,13 @@ def layout(solution: Solution) -> Layout:
     g.node_attr.update(shape="box", fixedsize="true", label="")
     g.edge_attr.update(tailport="e", headport="w", arrowhead="none", arrowtail="none")
     dot = _Dot(g)
-    boxes = _node_boxes(solution, dot)
+    boxes = (sizes.nodes if sizes else _node_boxes)(solution, dot)
     # One label box per graph edge (one per operand use, as the graph makes), and the stub.
     label_boxes: list[_LabelBox] = [
         (f"{operand}|{n.name}|{slot}", operand, n.name, slot)
         for n in trace.nodes if n.kind == "gate" for slot, operand in enumerate(n.operands)]
     label_boxes.append(("stub|", trace.output, None, None))
-    halves = _label_boxes(solution, dot, label_boxes)
+    halves = _label_boxes(solution, dot, label_boxes, sizes.label if sizes else None)
     # The subgraphs are made empty, then given their nodes: made from a list of nodes,
     # pygraphviz would also go through every edge of the graph for edges among them (there
     # are none), which took longer than all the rest of the layout but dot.
@@ -261,13 +275,17 @@ def _node_boxes(solution: Solution, dot: "_Dot") -> dict[str, dict]:
     return boxes
 
 
-def _label_boxes(solution: Solution, dot: "_Dot", label_boxes: list[_LabelBox]
-                 ) -> dict[str, tuple[object, object]]:
+def _label_boxes(solution: Solution, dot: "_Dot", label_boxes: list[_LabelBox],
+                 size: Optional[Callable] = None) -> dict[str, tuple[object, object]]:
     """Add the label boxes and the two halves of each edge through them."""
     d = solution.precision
     values = solution.values
     contributions = {(s.node, s.source, s.slot): s for s in solution.trace.backward}
     for key, source, target, slot in label_boxes:
+        if size is not None:
+            w, h = size(source, target, slot)
+            dot.add_node(key, width=_inches(w), height=_inches(h))
+            continue
         value = number_text(values[source], d)
         if target is None:
             grad = number_text(1.0, d, grad=True)

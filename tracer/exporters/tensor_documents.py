@@ -1,0 +1,34 @@
+"""The documents of a problem of vectors and matrices: ``worksheet.md``, ``answers.md``,
+``worksheet.tex`` and ``answers.tex`` from ``templates/markdown/tensor_*.j2`` and
+``templates/latex/tensor_*.j2``.  The Markdown and LaTeX exporters hand such a problem to
+this module; the documents share :mod:`.tensor_tex` and the generated code.
+"""
+from __future__ import annotations
+
+from ..safety.latex import tex_statement
+from ..safety.markdown import md_statement
+from ..view.tensor_solution import TensorSolution
+from .base import Content, Options, context, document_environment, shared
+from .code import generated_code
+from .tensor_tex import tensor_tex_solution
+
+__all__ = ["tensor_markdown", "tensor_latex"]
+
+
+def tensor_markdown(solution: TensorSolution, options: Options) -> dict[str, Content]:
+    env = document_environment()
+    names = context(shared(solution, tensor_tex_solution),
+                    statement_md=md_statement(solution.statement,
+                                              allow_html=options.allow_html),
+                    code=shared(solution, generated_code), course=options.course)
+    return {name: env.get_template(f"markdown/tensor_{name}.j2").render(names)
+            for name in ("worksheet.md", "answers.md")}
+
+
+def tensor_latex(solution: TensorSolution, options: Options) -> dict[str, Content]:
+    env = document_environment()
+    names = context(shared(solution, tensor_tex_solution),
+                    statement_tex=tex_statement(solution.statement),
+                    code=shared(solution, generated_code), course=options.course)
+    return {name: env.get_template(f"latex/tensor_{name}.j2").render(names)
+            for name in ("worksheet.tex", "answers.tex")}
