@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import os
 import sys
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Iterator, Optional, Sequence
 
 from .core.errors import Diagnostic, TracerError
 
@@ -47,10 +49,13 @@ def cmd_trace(args: argparse.Namespace) -> int:
     if args.json:
         import json
 
+        from .safety.terminal import json_for_terminal
+
         if len(solutions) == 1 and len(args.files) == 1 and not Path(args.files[0]).is_dir():
-            sys.stdout.write(to_json(solutions[0]))
+            sys.stdout.write(json_for_terminal(to_json(solutions[0])))
         elif solutions:
-            sys.stdout.write(json.dumps([as_dict(s) for s in solutions], indent=2) + "\n")
+            sys.stdout.write(json_for_terminal(
+                json.dumps([as_dict(s) for s in solutions], indent=2) + "\n"))
     else:
         sys.stdout.write("\n".join(terminal_text(s) for s in solutions))
     return _report(failures)
@@ -119,6 +124,29 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.set_defaults(run=cmd_serve)
 
     args = parser.parse_args(argv)
+    with _escaped_output():
+        return _run(args)
+
+
+@contextlib.contextmanager
+def _escaped_output() -> Iterator[None]:
+    """Everything printed goes through for_terminal: no control character from a title, a
+    file name or an input reaches the terminal, and a character the terminal's encoding
+    lacks is written as an escape instead of ending the command."""
+    from .safety.terminal import EscapingStream
+
+    saved = sys.stdout, sys.stderr
+    for stream in saved:
+        with contextlib.suppress(AttributeError, ValueError, io.UnsupportedOperation):
+            stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
+    sys.stdout, sys.stderr = EscapingStream(sys.stdout), EscapingStream(sys.stderr)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return args.run(args)
     except TracerError as exc:

@@ -4,7 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Optional
 
-__all__ = ["Diagnostic", "TracerError", "error", "did_you_mean"]
+__all__ = ["Diagnostic", "TracerError", "error", "did_you_mean", "MAX_MESSAGE"]
+
+#: Characters of a message shown at most (the file and the line come first).
+MAX_MESSAGE = 1000
 
 
 @dataclass(frozen=True)
@@ -17,12 +20,15 @@ class Diagnostic:
     column: Optional[int] = None
 
     def __str__(self) -> str:
+        message = self.message
+        if len(message) > MAX_MESSAGE:   # whatever a message quotes, it stays one line
+            message = message[:MAX_MESSAGE] + f"... ({len(message):,} characters)"
         where = self.path
         if self.line is not None:
             where += f":{self.line}"
             if self.column is not None:
                 where += f":{self.column}"
-        return f"{where}: {self.message}"
+        return f"{where}: {message}"
 
 
 class TracerError(Exception):
@@ -46,5 +52,7 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """`` - did you mean 'x'?`` for the closest choice, or an empty string."""
     import difflib
 
+    if len(word) > 100:   # no name is that long; comparing it would only cost time
+        return ""
     close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.5)
     return f" - did you mean '{close[0]}'?" if close else ""

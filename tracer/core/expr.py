@@ -10,11 +10,13 @@ import math
 import re
 import sys
 import threading
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Optional, Union
 
 from .errors import did_you_mean
 from .primitives import FUNCTIONS, OPERATORS, PRIMITIVES, Primitive
+from .text import MAX_NAME, char_name, quote
 
 __all__ = [
     "Const", "Var", "Call", "Expr", "ExprError", "DomainError", "parse", "fold", "walk",
@@ -124,8 +126,26 @@ def parse(text: str) -> Expr:
     source = " ".join(text.split("\n")).strip()
     if not source:
         raise ExprError("the expression is empty")
+    _refuse_non_ascii(source)
     tree = _ast_parse(source)
     return _convert(tree.body)
+
+
+def _refuse_non_ascii(source: str) -> None:
+    """Names are ASCII everywhere.  Python's parser would read a full-width ｘ as x (it
+    normalises names to NFKC) while the same ｘ is refused as the name of an input: one
+    rule for both, and a clear word on characters such as the minus sign U+2212."""
+    if source.isascii():
+        return
+    at = next(i for i, ch in enumerate(source) if not ch.isascii())
+    ch = source[at]
+    plain = unicodedata.normalize("NFKC", ch)
+    hint = f" (write '{plain}')" if plain.isascii() and plain.strip() else \
+        " (write - for a minus sign)" if ch == "\u2212" else \
+        " (write * for a product)" if ch in "\u00d7\u00b7\u22c5" else ""
+    raise ExprError(f"the character '{quote(ch)}' ({char_name(ch)}) cannot be part of an "
+                    f"expression{hint}: names and numbers are written with ASCII letters, "
+                    "digits and _", at + 1)
 
 
 def _ast_parse(source: str) -> ast.Expression:
@@ -257,6 +277,9 @@ def _build(node: ast.AST, args: tuple[Expr, ...], column: Optional[int]) -> Expr
             raise ExprError("the number is too large for a floating-point number", column)
         return Const(value)
     if isinstance(node, ast.Name):
+        if len(node.id) > MAX_NAME:
+            raise ExprError(f"the name '{quote(node.id)}' is too long: a name has at most "
+                            f"{MAX_NAME} characters", column)
         return Var(node.id, column or 0)
     if isinstance(node, ast.BinOp):
         return Call(OPERATORS[_BINOPS[type(node.op)]], args)

@@ -16,6 +16,8 @@ import yaml
 
 from .errors import Diagnostic, TracerError, did_you_mean
 from .expr import Expr, ExprError, parse, valid_name_reason
+from .source import LOADER, TOO_DEEP, Refused, read_regular_file, refuse
+from .text import MAX_NAME, MAX_TAG, MAX_TAGS, MAX_TITLE, one_line, quote, statement_faults
 
 __all__ = ["Problem", "NodeDef", "Update", "load", "load_text", "problem_id",
            "MAX_FILE_BYTES", "KEYS"]
@@ -38,6 +40,9 @@ _SEQ = "tag:yaml.org,2002:seq"
 # Builds int/float scalars exactly as PyYAML's safe loader would (0x10, 1_000, .inf ...).
 _SCALARS = yaml.constructor.SafeConstructor()
 _NUMBER_TEXT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\Z")
+# YAML 1.1 reads a leading zero as octal (010 is 8) and a colon as base 60 (1:30 is 90):
+# a person reads 010 as ten, and 1:30 as a time or a ratio.
+_LEADING_ZERO = re.compile(r"[-+]?0[0-9_]+\Z")
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,56 +99,10 @@ def problem_id(path: Union[str, Path]) -> str:
 
 # ----------------------------------------------------------------------------- reading
 
-class _Refused(Exception):
-    def __init__(self, message: str, mark: Any = None):
-        super().__init__(message)
-        self.message = message
-        self.mark = mark
-
-
-# libyaml is much faster, but its composer recurses in C and crashes on thousands of nested
-# brackets; such files go to the pure-Python loader, which raises RecursionError instead.
-_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_MAX_FAST_DEPTH = 64
-
-
-def _flow_depth(text: str) -> int:
-    depth = deepest = 0
-    for ch in text:
-        if ch in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif ch in "]}" and depth:
-            depth -= 1
-    return deepest
-
-
-def _refuse_aliases(root: yaml.Node) -> None:
-    """Anchors and aliases buy nothing in a problem file and are how 'billion laughs' files
-    exhaust memory: an alias shows up as a node object reached twice."""
-    seen: set[int] = set()
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            raise _Refused("anchors and aliases (&name, *name) are not allowed in problem "
-                           "files: write the value out", node.start_mark)
-        seen.add(id(node))
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                stack.extend((key, value))
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend(node.value)
-
-
 def load(path: Union[str, Path]) -> Problem:
     """Read and check one problem file; raise :class:`TracerError` listing every mistake."""
     shown = str(path)
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        raise TracerError([Diagnostic(shown, f"cannot read the file: {exc.strerror}")])
+    data = read_regular_file(path, shown, MAX_FILE_BYTES + 1)
     if len(data) > MAX_FILE_BYTES:
         raise TracerError([Diagnostic(shown, f"the file is larger than {MAX_FILE_BYTES // 1024} "
                                              "KiB, the limit for a problem file")])
@@ -173,12 +132,11 @@ def _compose(text: str, path: str) -> yaml.Node:
         col = mark.column + 1 if mark is not None else None
         return TracerError([Diagnostic(path, message, line, col)])
 
-    loader = _FAST_LOADER if _flow_depth(text) <= _MAX_FAST_DEPTH else yaml.SafeLoader
     try:
-        node = yaml.compose(text, Loader=loader)
+        node = yaml.compose(text, Loader=LOADER)
         if node is not None:
-            _refuse_aliases(node)
-    except _Refused as exc:
+            refuse(node)
+    except Refused as exc:
         raise fail(exc.message, exc.mark) from None
     except yaml.composer.ComposerError as exc:
         if "expected a single document" in f"{exc.context} {exc.problem}":
@@ -187,11 +145,16 @@ def _compose(text: str, path: str) -> yaml.Node:
         raise fail(f"this is not valid YAML: {exc.problem}", exc.problem_mark) from None
     except yaml.MarkedYAMLError as exc:
         problem = exc.problem or exc.context or "syntax error"
-        raise fail(f"this is not valid YAML: {problem}", exc.problem_mark) from None
+        if "maximum nesting depth" in problem:
+            raise fail(TOO_DEEP, exc.problem_mark) from None
+        if "invalid Unicode character escape" in problem:
+            problem += (" (a lone surrogate such as \\ud800 is not a character: write the "
+                        "character itself)")
+        raise fail(f"this is not valid YAML: {quote(problem, 200)}", exc.problem_mark) from None
     except yaml.YAMLError as exc:
-        raise fail(f"this is not valid YAML: {exc}") from None
+        raise fail(f"this is not valid YAML: {quote(exc, 200)}") from None
     except RecursionError:
-        raise fail("the YAML is nested too deeply") from None
+        raise fail(TOO_DEEP) from None
     if node is None:
         raise fail("the file is empty: a problem needs at least title, inputs and nodes (or "
                    "expression)")
@@ -233,8 +196,8 @@ class _Checker:
                 continue
             key = str(key_node.value)
             if key in seen:
-                self.error(f"duplicate key '{key}' in {what} (first at line {seen[key]}): "
-                           "each key may appear once", key_node)
+                self.error(f"duplicate key '{quote(key)}' in {what} (first at line "
+                           f"{seen[key]}): each key may appear once", key_node)
                 continue
             seen[key] = key_node.start_mark.line + 1
             entries.append((key, key_node, value_node))
@@ -253,8 +216,8 @@ class _Checker:
         return True
 
     def text(self, node: yaml.Node, what: str) -> Optional[str]:
-        if isinstance(node, yaml.ScalarNode) and node.tag in (_STR, _INT, _FLOAT) \
-                and not node.tag.startswith("tag:yaml.org,2002:python"):
+        # Text as written: `title: yes` is the word yes, `title: 010` the digits 010.
+        if isinstance(node, yaml.ScalarNode) and node.tag in (_STR, _INT, _FLOAT, _BOOL):
             return str(node.value)
         self.plain(node, _STR, f"{what} must be text")
         return None
@@ -269,23 +232,29 @@ class _Checker:
             self.error(f"{what} must be a number, not the boolean '{raw}'", node)
             return None
         if node.tag == _STR and not _NUMBER_TEXT.match(raw.strip()):
-            self.error(f"{what} must be a number, not the text '{raw[:40]}'", node)
+            self.error(f"{what} must be a number, not the text '{quote(raw, 40)}'", node)
+            return None
+        if ":" in raw and node.tag in (_INT, _FLOAT):
+            self.error(f"{what}: '{quote(raw, 40)}' is not a number here (YAML 1.1 would read "
+                       "it in base 60, 1:30 as 90): write the number itself", node)
             return None
         if node.tag not in (_INT, _FLOAT, _STR):
             self.plain(node, _FLOAT, f"{what} must be a number")
             return None
         try:
-            if node.tag == _INT:
+            if node.tag == _INT and _LEADING_ZERO.match(raw):
+                value = float(int(raw.replace("_", ""), 10))   # 010 is ten, not eight
+            elif node.tag == _INT:
                 value = float(_SCALARS.construct_yaml_int(node))
             elif node.tag == _FLOAT:
                 value = float(_SCALARS.construct_yaml_float(node))
             else:
                 value = float(raw)
         except (ValueError, OverflowError):
-            self.error(f"{what} must be a finite number, not '{raw[:40]}'", node)
+            self.error(f"{what} must be a finite number, not '{quote(raw, 40)}'", node)
             return None
         if not math.isfinite(value):
-            self.error(f"{what} must be a finite number, not '{raw[:40]}'", node)
+            self.error(f"{what} must be a finite number, not '{quote(raw, 40)}'", node)
             return None
         return value
 
@@ -299,6 +268,19 @@ class _Checker:
             return None
         return int(value)
 
+    def tags(self, node: yaml.Node) -> Optional[tuple[str, ...]]:
+        if isinstance(node, yaml.ScalarNode) and node.tag == _STR:
+            items = [node]
+        elif self.plain(node, _SEQ, "tags must be a list of names"):
+            items = node.value
+        else:
+            return None
+        if len(items) > MAX_TAGS:
+            self.error(f"tags: {len(items)} tags; a problem may have at most {MAX_TAGS}", node)
+            return None
+        tags = (self.line_of_text(item, "each entry of tags", MAX_TAG) for item in items)
+        return tuple(t for t in tags if t is not None)
+
     def names(self, node: yaml.Node, what: str) -> Optional[tuple[str, ...]]:
         if isinstance(node, yaml.ScalarNode) and node.tag == _STR:
             items = [node]
@@ -308,17 +290,51 @@ class _Checker:
             return None
         names = []
         for item in items:
-            name = self.text(item, f"each entry of {what}")
+            name = self.short(item, f"each entry of {what}")
             if name is not None:
                 names.append(name)
         return tuple(names)
 
+    def short(self, node: yaml.Node, what: str) -> Optional[str]:
+        """A name given as text (output, wrt, params): checked against the graph later, but
+        no name is longer than MAX_NAME."""
+        text = self.text(node, what)
+        if text is not None and len(text) > MAX_NAME:
+            self.error(f"{what}: '{quote(text)}' is not a name (a name has at most "
+                       f"{MAX_NAME} characters)", node)
+            return None
+        return text
+
     def name(self, key: str, node: yaml.Node, what: str) -> bool:
         reason = valid_name_reason(key)
+        if reason is None and len(key) > MAX_NAME:
+            reason = f"a name has at most {MAX_NAME} characters"
         if reason:
-            self.error(f"'{key}' cannot be the name of {what}: {reason}", node)
+            self.error(f"'{quote(key)}' cannot be the name of {what}: {reason}", node)
             return False
         return True
+
+    def line_of_text(self, node: yaml.Node, what: str, limit: int) -> Optional[str]:
+        """A title or a tag: one line of plain text, at most ``limit`` characters."""
+        text = self.text(node, what)
+        if text is None:
+            return None
+        text = one_line(text)
+        if len(text) > limit:
+            self.error(f"{what} is {len(text):,} characters long; it may have at most "
+                       f"{limit}: shorten it", node)
+            return None
+        return text
+
+    def statement(self, node: yaml.Node) -> Optional[str]:
+        text = self.text(node, "statement")
+        if text is None:
+            return None
+        for line, fault in statement_faults(text):
+            # A block scalar's text starts on the line after its indicator (| or >).
+            first = node.start_mark.line + 1 + (1 if node.style in ("|", ">") else 0)
+            self.errors.append(Diagnostic(self.path, f"statement {fault}", first + line))
+        return text
 
     # -- the problem ----------------------------------------------------------------
 
@@ -327,8 +343,8 @@ class _Checker:
         values: dict[str, yaml.Node] = {}
         for key, key_node, value_node in self.mapping(root, "the problem"):
             if key not in KEYS:
-                self.error(f"unknown key '{key}'{did_you_mean(key, KEYS)} (the keys are: "
-                           f"{', '.join(KEYS)})", key_node)
+                self.error(f"unknown key '{quote(key)}'{did_you_mean(key, KEYS)} (the keys "
+                           f"are: {', '.join(KEYS)})", key_node)
                 continue
             self.lines[key] = key_node.start_mark.line + 1
             values[key] = value_node
@@ -344,12 +360,13 @@ class _Checker:
                        "describe the graph")
 
         if "title" in values:
-            title = "" if values["title"].tag == _NULL else self.text(values["title"], "title")
+            title = "" if values["title"].tag == _NULL else \
+                self.line_of_text(values["title"], "title", MAX_TITLE)
             if title is not None and not title.strip():
                 self.error("title is empty: give the problem a title", values["title"])
             fields["title"] = (title or "").strip()
         if "statement" in values:
-            fields["statement"] = self.text(values["statement"], "statement") or ""
+            fields["statement"] = self.statement(values["statement"]) or ""
         if "inputs" in values:
             fields["inputs"] = self.inputs(values["inputs"])
         if "nodes" in values:
@@ -357,7 +374,7 @@ class _Checker:
         if "expression" in values:
             fields["expression"] = self.expression(values["expression"])
         if "output" in values:
-            fields["output"] = self.text(values["output"], "output")
+            fields["output"] = self.short(values["output"], "output")
         if "wrt" in values:
             fields["wrt"] = self.names(values["wrt"], "wrt")
         if "precision" in values:
@@ -367,7 +384,7 @@ class _Checker:
         if "update" in values:
             fields["update"] = self.update(values["update"])
         if "tags" in values:
-            fields["tags"] = self.names(values["tags"], "tags")
+            fields["tags"] = self.tags(values["tags"])
 
         if self.errors:
             raise TracerError(sorted(self.errors, key=lambda d: (d.line or 0, d.column or 0)))
@@ -429,8 +446,9 @@ class _Checker:
         found = {}
         for key, key_node, value_node in entries:
             if key not in UPDATE_KEYS:
-                self.error(f"unknown key '{key}' in update{did_you_mean(key, UPDATE_KEYS)} (the "
-                           f"keys are: {', '.join(UPDATE_KEYS)})", key_node)
+                self.error(f"unknown key '{quote(key)}' in update"
+                           f"{did_you_mean(key, UPDATE_KEYS)} (the keys are: "
+                           f"{', '.join(UPDATE_KEYS)})", key_node)
                 continue
             found[key] = value_node
         if entries and "params" not in found:

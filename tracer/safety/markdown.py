@@ -22,7 +22,11 @@ _MD_SPECIAL = set("\\`*_{}[]#|$<>&")
 _SAFE_URL = re.compile(r"(?:https?://|mailto:)[^\s<>\"'`\\&]*\Z|[A-Za-z0-9._~/?#=+%-]*\Z",
                        re.IGNORECASE)
 _LINK = re.compile(r"(\]\(\s*<?)([^)\s>]*)")
-_LINK_DEFINITION = re.compile(r"^( {0,3}\[[^\]\n]+\]:[ \t]*<?)(\S*)", re.MULTILINE)
+# A reference definition, also inside quotes and list items (after their markers or their
+# indentation) and with its address on the next line.
+_LINK_DEFINITION = re.compile(
+    r"^((?:[ \t]*(?:>|[-*+](?=[ \t])|\d{1,9}[.)](?=[ \t])))*[ \t]*\[[^\]\n]+\]:[ \t]*"
+    r"(?:\n(?:[ \t]*>)*[ \t]*)?<?)(\S*)", re.MULTILINE)
 
 
 def _entity(ch: str) -> str:
@@ -62,6 +66,8 @@ def _md_text_segment(text: str) -> str:
     text = _LINK_DEFINITION.sub(
         lambda m: m.group(0) if _SAFE_URL.match(m.group(2)) else
         m.group(1).replace("[", "&#91;", 1) + m.group(2), text)
+    # No Markdown-made link or image, by whatever syntax, gets an unsafe address: pages are
+    # also cleaned after Markdown (tracer.safety.html), this is the second wall.
     out = []
     for ch in text:
         if ch == "<":
