@@ -14,14 +14,14 @@ from .core.errors import Diagnostic, TracerError
 __all__ = ["main"]
 
 
-def _problem_files(paths: Sequence[str]) -> list[Path]:
-    files: list[Path] = []
-    for p in paths:
-        path = Path(p)
-        if path.is_dir():
-            files.extend(sorted(list(path.glob("*.yaml")) + list(path.glob("*.yml"))))
-        else:
-            files.append(path)
+def _problem_files(paths: Sequence[str], failures: list[TracerError]) -> list[Path]:
+    """The problem files of ``paths``, found as the build finds them; what is wrong with a
+    folder's entries is added to ``failures``."""
+    from .core.discover import find_problem_files
+
+    files, errors = find_problem_files(paths)
+    if errors:
+        failures.append(TracerError(errors))
     return files
 
 
@@ -41,7 +41,7 @@ def cmd_trace(args: argparse.Namespace) -> int:
 
     failures: list[TracerError] = []
     solutions = []
-    for path in _problem_files(args.files):
+    for path in _problem_files(args.files, failures):
         try:
             solutions.append(solve(*_trace_file(path)))
         except TracerError as exc:
@@ -62,11 +62,8 @@ def cmd_trace(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    files = _problem_files(args.paths)
-    if not files:
-        return _report([TracerError([Diagnostic(", ".join(args.paths), "no problem files "
-                                                "(*.yaml) found here")])])
-    failures = []
+    failures: list[TracerError] = []
+    files = _problem_files(args.paths, failures)
     for path in files:
         try:
             _trace_file(path, check=False)

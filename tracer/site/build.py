@@ -78,10 +78,11 @@ def build(config_file: Path, *, strict: bool = True, say: Say = _say) -> BuildRe
         site = read_config(config_file, strict=strict)
         with build_lock(site):
             discard_leftovers(site.output)
-            sources = find_problems(site.problems)
+            found: list[Diagnostic] = []
+            sources = find_problems(site.problems, found)
             cache = Cache(site.cache_dir)
             checked = check_problems(sources, cache, allow_html=site.allow_html,
-                                     workers=_workers())
+                                     workers=_workers(), errors=found)
             pages = keep_pages(checked, cache)
             pages, pdf_stats = compile_pdfs(pages, cache, site.pdf, say=say,
                                             config_file=site.config_file)
@@ -125,23 +126,28 @@ def serve(config_file: Path, dev_addr: str = "127.0.0.1:8000") -> None:
 
 # ----------------------------------------------------------------------------- phase 2
 
-def find_problems(folder: Path) -> list[Path]:
-    """The problem files of ``folder`` (``*.yaml``, ``*.yml``), in file-name order."""
+def find_problems(folder: Path, errors: Optional[list[Diagnostic]] = None) -> list[Path]:
+    """The problem files of ``folder`` (``*.yaml``, ``*.yml``), in file-name order, found
+    as ``tracer check`` finds them.  What is wrong with the folder's entries is added to
+    ``errors``, or raised when ``errors`` is None."""
+    from ..core.discover import find_problem_files
+
     if not folder.is_dir():
         raise TracerError([Diagnostic(str(folder), "no such folder: the tracer plugin's "
                                       "'problems' option names the folder of problem files")])
-    files = sorted((p for p in folder.iterdir()
-                    if p.is_file() and p.suffix.lower() in (".yaml", ".yml")),
-                   key=lambda p: p.name)
-    if not files:
-        raise TracerError([Diagnostic(str(folder), "no problem files (*.yaml) found here")])
+    files, wrong = find_problem_files([folder], folder_name=SITE_FOLDER)
+    wrong = [dataclasses.replace(d, path=_shown(Path(d.path))) for d in wrong]
+    if wrong and (errors is None or not files):
+        raise TracerError(list(errors or []) + wrong)
+    if errors is not None:
+        errors.extend(wrong)
     return files
 
 
 # ----------------------------------------------------------------------------- phase 3
 
 def check_problems(sources: Sequence[Path], cache: "Cache", *, allow_html: bool = False,
-                   workers: int = 1) -> list[_Checked]:
+                   workers: int = 1, errors: Sequence[Diagnostic] = ()) -> list[_Checked]:
     """Load, check, trace and render every problem file; report every broken one at once.
 
     A problem is only known to be good once it has been traced (a value can fall outside
@@ -149,12 +155,14 @@ def check_problems(sources: Sequence[Path], cache: "Cache", *, allow_html: bool 
     while the trace is at hand.  A file whose content is already in the cache passed this
     check before and is not traced again; a new one's pages are stored there as soon as
     they are made, so a build that fails on one problem keeps the work done on the others.
-    With ``workers`` > 1 the problems are traced in that many processes.
+    With ``workers`` > 1 the problems are traced in that many processes.  ``errors`` (the
+    folder's, from :func:`find_problems`) are reported with the problems' own.
     """
-    from ..core.load import problem_id
+    from ..core.load import MAX_FILE_BYTES, problem_id
+    from ..core.source import read_regular_file
 
     fingerprint = code_fingerprint()
-    diagnostics: list[Diagnostic] = []
+    diagnostics: list[Diagnostic] = list(errors)
     done: dict[int, _Checked] = {}
     jobs: list[tuple[int, str, Path, str, bool, Optional[Path]]] = []
     owners: dict[str, Path] = {}
@@ -168,9 +176,9 @@ def check_problems(sources: Sequence[Path], cache: "Cache", *, allow_html: bool 
             continue
         owners[id] = path
         try:
-            data = path.read_bytes()
-        except OSError as exc:
-            diagnostics.append(Diagnostic(shown, f"cannot read the file: {exc.strerror}"))
+            data = read_regular_file(path, shown, MAX_FILE_BYTES + 1)
+        except TracerError as exc:
+            diagnostics.extend(exc.diagnostics)
             continue
         key = digest(fingerprint, "problem", id, str(allow_html), data)
         cached = cache.pages(key)
@@ -248,8 +256,9 @@ def keep_pages(checked: Sequence[_Checked], cache: "Cache") -> list[ProblemPages
 
 def generate(site: Site, cache: "Cache", *, say: Say = _say) -> list[ProblemPages]:
     """Phases 2 to 5 at once: what the plugin needs under plain ``mkdocs build``/``serve``."""
-    sources = find_problems(site.problems)
-    checked = check_problems(sources, cache, allow_html=site.allow_html)
+    found: list[Diagnostic] = []
+    sources = find_problems(site.problems, found)
+    checked = check_problems(sources, cache, allow_html=site.allow_html, errors=found)
     pages = keep_pages(checked, cache)
     pages, _ = compile_pdfs(pages, cache, site.pdf, say=say, config_file=site.config_file)
     return pages

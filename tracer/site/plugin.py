@@ -148,7 +148,7 @@ class TracerPlugin(BasePlugin[TracerConfig]):
     def _good_problems(self, site: Site) -> list[ProblemPages]:
         pages: list[ProblemPages] = []
         try:
-            sources = find_problems(site.problems)
+            sources = find_problems(site.problems, [])   # the errors were logged already
         except TracerError:
             return pages
         for path in sources:
