@@ -105,6 +105,9 @@ def one_line(text: str) -> str:
 # Fenced code, as the statement's tokenizer reads it (tracer.safety.text).
 _FENCE = re.compile(r"^( {0,3})(`{3,}|~{3,})[^\n]*\n(.*?)^ {0,3}\2[`~]*[ \t]*$",
                     re.MULTILINE | re.DOTALL)
+# What Markdown (and the math it holds) reads against the rest of the text, as runs.
+_MARKS = [(mark, re.compile(re.escape(mark) + "+")) for mark in "[`*_"] + \
+    [("\\(", re.compile(r"\\\("))]
 # A line's container markers: quote markers and list markers, each with its space.
 _CONTAINER = re.compile(r"[ \t]*(?:>|[-*+](?=[ \t])|\d{1,9}[.)](?=[ \t]))[ \t]?")
 
@@ -140,11 +143,11 @@ def statement_faults(text: str) -> list[tuple[int, str]]:
             faults.append((number, f"nests lists, quotes or indentation more than "
                                    f"{MAX_STATEMENT_NESTING} levels deep: flatten it"))
             break
-    for mark in "[`*_":
-        runs = len(re.findall(re.escape(mark) + "+", prose))
+    for mark, pattern in _MARKS:
+        runs = len(pattern.findall(prose))
         if runs > MAX_STATEMENT_MARKS:
             faults.append((0, f"uses '{mark}' in {runs} places; a statement may use each of "
-                              f"[ ` * _ in at most {MAX_STATEMENT_MARKS} (Markdown reads "
-                              "each one against the rest of the text): write fewer, or "
-                              "put the text in a code block"))
+                              f"[ ` * _ \\( in at most {MAX_STATEMENT_MARKS} places (Markdown "
+                              "reads each one against the rest of the text): write fewer, "
+                              "or put the text in a fenced code block"))
     return faults

@@ -170,6 +170,7 @@ class TexSolution:
     frames: tuple[str, ...]
     kink_ops: tuple[str, ...]
     wrt_symbols: tuple[str, ...]
+    closed_too_large: bool = False
 
 
 def local_formula_tex(local: LocalGradient) -> str:
@@ -291,7 +292,8 @@ def tex_solution(solution: Solution) -> TexSolution:
         sums=tuple(w.sum(a) for a in solution.sums), final=final, closed=closed,
         function=function, update=_update(solution, w), rounding=solution.rounding,
         frames=tuple(frames), kink_ops=solution.kink_ops,
-        wrt_symbols=tuple(partial(out, n) for n in solution.wrt))
+        wrt_symbols=tuple(partial(out, n) for n in solution.wrt),
+        closed_too_large=solution.closed_too_large)
 
 
 def _update(solution: Solution, w: _Writer) -> Optional[TexUpdate]:
