@@ -23,6 +23,7 @@ from ..notation.torch import HELPERS as TORCH_HELPERS
 from ..notation.torch import to_torch
 from ..view.solution import Solution
 from .base import Content, Download, Exporter, Options, document_environment, register, shared
+from .lines import wrap_python
 
 __all__ = ["CodeExporter", "GeneratedCode", "generated_code", "CodeModel", "code_model"]
 
@@ -204,11 +205,13 @@ def code_model(solution: Solution) -> CodeModel:
 
 
 def generated_code(solution: Solution) -> GeneratedCode:
-    """The text of ``staged.py`` and ``check_torch.py``."""
+    """The text of ``staged.py`` and ``check_torch.py`` (long lines broken: the code is
+    also printed in the answer key, and TeX reads lines of bounded length)."""
     model = shared(solution, code_model)
     env = document_environment()
-    return GeneratedCode(env.get_template("code/staged.py.j2").render(code=model),
-                         env.get_template("code/check_torch.py.j2").render(code=model))
+    return GeneratedCode(
+        wrap_python(env.get_template("code/staged.py.j2").render(code=model)),
+        wrap_python(env.get_template("code/check_torch.py.j2").render(code=model)))
 
 
 @register

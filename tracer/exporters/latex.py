@@ -7,6 +7,7 @@ from ..view.solution import Solution
 from .base import (Content, Download, Exporter, Options, context, document_environment,
                    register, shared)
 from .code import generated_code
+from .lines import wrap_tex
 from .mathtex import tex_solution
 
 __all__ = ["LatexExporter", "TEX_DOCUMENTS"]
@@ -26,7 +27,8 @@ class LatexExporter(Exporter):
 
     def files(self, solution: Solution, options: Options) -> dict[str, Content]:
         env = document_environment()
-        names = context(shared(solution, tex_solution), statement_tex=tex_statement(solution.statement),
+        names = context(shared(solution, tex_solution),
+                        statement_tex=tex_statement(solution.statement),
                         code=shared(solution, generated_code))
-        return {name: env.get_template(f"latex/{name}.j2").render(names)
+        return {name: wrap_tex(env.get_template(f"latex/{name}.j2").render(names))
                 for name in TEX_DOCUMENTS}

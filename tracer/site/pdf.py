@@ -26,7 +26,11 @@ SOURCE_DATE_EPOCH = 315532800
 PDFLATEX_MISSING = ("pdflatex not found: PDFs skipped; install TeX Live (Debian/Ubuntu: "
                     "apt-get install texlive-latex-base texlive-latex-recommended "
                     "texlive-pictures) to get them")
-#: The generated LaTeX documents that become PDFs.
+#: LaTeX documents larger than this are published without their PDF: pdflatex holds a
+#: whole display (an answer key's backward pass) in its main memory of 5 million words,
+#: which the answer key of a 10 000-term sum overflows after minutes of work.  The build
+#: says which PDFs it left out.
+MAX_PDF_TEX_BYTES = 1_000_000
 
 Say = Callable[[str], None]
 
@@ -66,6 +70,11 @@ def compile_pdfs(pages: Sequence[ProblemPages], cache: "Cache", mode: Union[str,
         inputs = _tex_inputs(problem)
         for name in TEX_DOCUMENTS:
             if name not in problem.files:
+                continue
+            if len(inputs[name].encode("utf-8")) > MAX_PDF_TEX_BYTES:
+                say(f"{SITE_FOLDER}/{problem.id}/{name[:-4]}.pdf left out: its LaTeX has "
+                    f"{len(inputs[name]) // 1000:,} kB, more than pdflatex is given "
+                    f"({MAX_PDF_TEX_BYTES // 1000:,} kB); the .tex is published")
                 continue
             key = digest(version, name, *(f"{n}\0{inputs[n]}" for n in sorted(inputs)))
             pdf = cache.pdf(key)
@@ -132,7 +141,8 @@ def run_pdflatex(pdflatex: str, name: str, inputs: Mapping[str, str]) -> bytes:
             log = log_file.read_text(encoding="latin-1") if log_file.exists() else \
                 proc.stdout.decode("latin-1")
             if proc.returncode != 0:
-                raise _LatexFailed(_latex_error(log))
+                # Some errors (a line past TeX's buffer) reach the terminal, not the log.
+                raise _LatexFailed(_latex_error(log + "\n" + proc.stdout.decode("latin-1")))
             # Cross-references, outlines and longtable's column widths settle on a rerun.
             if not re.search(r"Rerun to get|Rerun LaTeX|Label\(s\) may have changed", log):
                 break
