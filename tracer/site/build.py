@@ -86,8 +86,13 @@ def build(config_file: Path, *, strict: bool = True, say: Say = _say) -> BuildRe
             pages = keep_pages(checked, cache)
             pages, pdf_stats = compile_pdfs(pages, cache, site.pdf, say=say,
                                             config_file=site.config_file)
-            staging = build_site(site, pages)
-            swap_in(staging, site.output)
+            try:
+                staging = build_site(site, pages)
+                swap_in(staging, site.output)
+            except OSError as exc:   # a folder that cannot be written: the old site stays
+                where = exc.filename or site.output
+                raise TracerError([Diagnostic(_shown(Path(where)), "cannot write the site "
+                                              f"here: {exc.strerror}")]) from None
             cache.prune()
     report = BuildReport(output=site.output, problems=len(pages),
                          reused=sum(c.cached for c in checked),
@@ -227,9 +232,13 @@ def _run(function: Callable, jobs: Sequence, workers: int) -> list:
         return [function(job) for job in jobs]
     from concurrent.futures import ProcessPoolExecutor
 
+    from .children import die_with_parent
+
     # fork: the workers start with tracer already imported (spawn would import it again).
+    # They die with the build, however it ends (kill -9 included).
     with ProcessPoolExecutor(max_workers=min(workers, len(jobs)),
-                             mp_context=multiprocessing.get_context("fork")) as pool:
+                             mp_context=multiprocessing.get_context("fork"),
+                             initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
         return list(pool.map(function, jobs, chunksize=max(1, len(jobs) // (8 * workers))))
 
 

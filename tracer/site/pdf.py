@@ -15,6 +15,7 @@ from typing import Any, Callable, Mapping, Optional, Sequence, Union
 from ..core.errors import Diagnostic, TracerError
 from ..exporters.latex import TEX_DOCUMENTS
 from .cache import Cache, digest
+from .children import kill_with_parent, remove_dead_tex_folders, tex_folder_prefix
 from .pages import SITE_FOLDER, ProblemPages
 
 __all__ = ["compile_pdfs", "run_pdflatex", "PDFLATEX_MISSING", "SOURCE_DATE_EPOCH"]
@@ -63,6 +64,7 @@ def compile_pdfs(pages: Sequence[ProblemPages], cache: "Cache", mode: Union[str,
         stats["skipped"] = True
         return list(pages), stats
 
+    remove_dead_tex_folders()       # what builds killed while compiling left behind
     version = _tool_version(pdflatex)
     jobs: list[tuple[int, str, str]] = []       # (problem index, tex name, cache key)
     found: dict[tuple[int, str], bytes] = {}
@@ -125,7 +127,7 @@ def run_pdflatex(pdflatex: str, name: str, inputs: Mapping[str, str]) -> bytes:
     """
     env = dict(os.environ, openin_any="p", openout_any="p", FORCE_SOURCE_DATE="1",
                SOURCE_DATE_EPOCH=os.environ.get("SOURCE_DATE_EPOCH", str(SOURCE_DATE_EPOCH)))
-    with tempfile.TemporaryDirectory(prefix="tracer-tex-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=tex_folder_prefix()) as tmp:
         for file_name, text in inputs.items():
             Path(tmp, file_name).write_text(text, encoding="utf-8")
         log_file = Path(tmp, name[:-4] + ".log")
@@ -135,7 +137,8 @@ def run_pdflatex(pdflatex: str, name: str, inputs: Mapping[str, str]) -> bytes:
                     [pdflatex, "-no-shell-escape", "-interaction=nonstopmode",
                      "-halt-on-error", name],
                     cwd=tmp, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                    stderr=subprocess.STDOUT, timeout=300)
+                    stderr=subprocess.STDOUT, timeout=300,
+                    preexec_fn=kill_with_parent)    # it dies with the build
             except subprocess.TimeoutExpired:
                 raise _LatexFailed("it ran for more than 5 minutes") from None
             log = log_file.read_text(encoding="latin-1") if log_file.exists() else \
