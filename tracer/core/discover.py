@@ -42,7 +42,7 @@ def find_problem_files(paths: Sequence[Union[str, Path]], *, folder_name: str = 
         if not path.is_dir():
             files.append(path)
             continue
-        found, wrong = _folder(path)
+        found, wrong = _folder(path, folder_name)
         if not found and not wrong:
             wrong.append(Diagnostic(str(path), "no problem files (*.yaml) found here"))
         files.extend(found)
@@ -50,7 +50,7 @@ def find_problem_files(paths: Sequence[Union[str, Path]], *, folder_name: str = 
     return files, errors
 
 
-def _folder(folder: Path) -> tuple[list[Path], list[Diagnostic]]:
+def _folder(folder: Path, folder_name: str) -> tuple[list[Path], list[Diagnostic]]:
     files: list[Path] = []
     errors: list[Diagnostic] = []
     try:
