@@ -350,3 +350,64 @@ def test_long_python_lines_stay_the_same_python():
     original = ast.dump(ast.parse(text.replace("    ds", "ds")))
     assert ast.dump(ast.parse(wrapped.replace("\n    ds", "\nds").replace("\n    )", "\n)")
                               .replace("\n        ", "\n    "))) == original
+
+
+# ----------------------------------------------------------------------------- the time bound
+
+#: No command may run longer than this on a problem file of up to 1 MiB.
+COMMAND_SECONDS = 30
+ONE_MIB = 1024 * 1024
+
+
+def _fit(text: str) -> str:
+    return text if len(text.encode("utf-8")) <= ONE_MIB else text[:ONE_MIB // 4]
+
+
+def _families():
+    from hypothesis import strategies as st
+
+    def statement(body: str) -> str:
+        return "title: s\nstatement: |\n" + "".join(f"  {line}\n" for line in
+                                                   body.split("\n")) + GOOD.split("\n", 1)[1]
+
+    marks = st.sampled_from(["[", "[a](", "`", "*a ", "_a ", "\\(", "![", "> ", "- ", "$$",
+                             "<", "&#", "{", "\\left(", "**", "~~~\n"])
+    return st.one_of(
+        st.integers(1000, 45_000).map(fan_in),
+        st.integers(1000, 30_000).map(lambda n: "title: fan-out\ninputs: {x: 0.5}\nnodes:\n"
+                                      + "".join(f"  u{i}: x * {i % 9 + 1}\n" for i in range(n))
+                                      + "  s: " + " + ".join(f"u{i}" for i in range(n)) + "\n"),
+        st.integers(5, 30).map(chain),
+        st.integers(1000, 25_000).map(lambda n: "title: c\ninputs: {x: 0.1}\nnodes:\n" + "".join(
+            f"  u{i}: sin(u{i - 1}) * 1.1\n" if i else "  u0: sin(x)\n" for i in range(n))),
+        st.integers(10, 100_000).map(lambda n: "title: e\ninputs: {x: 0.5}\nexpression: "
+                                     + " + ".join(["x"] * n) + "\n"),
+        st.tuples(marks, st.integers(1, 20_000)).map(lambda m: statement(m[0] * m[1])),
+        st.integers(1, 200_000).map(lambda n: "# " + "[" * n + "\n" + GOOD),
+        st.integers(1, 200_000).map(lambda n: GOOD + "tags: " + "[" * n + "]" * n + "\n"),
+        st.integers(1, 300_000).map(lambda n: "title: " + "t" * n + "\n" + GOOD.split("\n", 1)[1]),
+        st.text(min_size=1, max_size=2000).map(lambda t: _fit(t * (ONE_MIB // (4 * len(t)) + 1))),
+        st.integers(1, 100_000).map(lambda n: "title: s\nstatement: '$" + "{" * n + "x" + "}" * n
+                                    + "$'\n" + GOOD.split("\n", 1)[1]),
+    ).map(_fit)
+
+
+@pytest.mark.slow
+def test_no_file_of_up_to_1_mib_keeps_a_command_busy_for_30_seconds(tmp_path_factory):
+    from hypothesis import HealthCheck, given, settings
+
+    @settings(max_examples=24, deadline=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))
+    @given(_families())
+    def case(text):
+        path = tmp_path_factory.mktemp("fuzz") / "p.yaml"
+        path.write_text(text, encoding="utf-8", errors="surrogatepass")
+        assert path.stat().st_size <= ONE_MIB
+        for command in (["check"], ["trace"], ["trace", "--json"]):
+            result = subprocess.run([sys.executable, "-m", "tracer", *command, str(path)],
+                                    capture_output=True, text=True, timeout=COMMAND_SECONDS)
+            assert result.returncode in (0, 1), result.stderr[-2000:]
+            assert "Traceback" not in result.stderr and "internal error" not in result.stderr, \
+                result.stderr[-2000:]
+
+    case()
