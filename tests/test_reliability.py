@@ -411,3 +411,13 @@ def test_no_file_of_up_to_1_mib_keeps_a_command_busy_for_30_seconds(tmp_path_fac
                 result.stderr[-2000:]
 
     case()
+
+
+def test_an_emoji_title_reaches_the_navigation_whole():
+    from tracer.site.pages import ProblemPages, problems_nav
+
+    title = "Smile \U0001F600 <b>&amp;</b>"
+    nav = problems_nav([ProblemPages("p", title, (), "p.yaml", {})])
+    (label, _), = nav[0].items()
+    assert "\U0001F600" in label and not any(0xD800 <= ord(c) <= 0xDFFF for c in label)
+    label.encode("utf-8")
