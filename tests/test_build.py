@@ -496,3 +496,195 @@ def test_serve_rebuilds_a_problem_when_its_file_changes(rebuilt, tmp_path):
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+# ----------------------------------------------------------------------------- faults
+
+def private_cache(rebuilt: Built, shared_cache: Path) -> Path:
+    """The rebuilt site pointed at its own copy of the cache, to damage without harm."""
+    cache = rebuilt.work / "cache"
+    shutil.copytree(shared_cache, cache)
+    text = rebuilt.config.read_text()
+    rebuilt.config.write_text(text.replace(str(shared_cache), str(cache)))
+    return cache
+
+
+def test_a_read_only_old_site_is_replaced_all_at_once(rebuilt):
+    before = tree(rebuilt.public)
+    for path in [rebuilt.public, *rebuilt.public.rglob("*")]:
+        if path.is_dir():
+            path.chmod(0o555)
+    build(rebuilt.config, say=lambda m: None)
+    assert tree(rebuilt.public) == before
+    assert leftovers(rebuilt.work) == []
+
+
+def test_an_old_site_that_cannot_be_removed_never_stops_a_build(rebuilt, monkeypatch):
+    import tracer.site.publish as publish
+
+    real = publish._remove_tree
+    monkeypatch.setattr(publish, "_remove_tree", lambda path: False)  # owned by someone else
+    path = rebuilt.work / "problems" / "02-sum-then-product.yaml"
+    path.write_text(path.read_text().replace("x3: -5", "x3: -6"))
+    build(rebuilt.config, say=lambda m: None)
+    answers = (rebuilt.public / "problems/02-sum-then-product/answers.html").read_text()
+    assert "-36" in answers or "−36" in answers                  # the new site, whole
+    assert leftovers(rebuilt.work) == [".public.tracer-trash-0"]  # the old one, aside
+    again = tree(rebuilt.public)
+    build(rebuilt.config, say=lambda m: None)                     # still unremovable
+    assert tree(rebuilt.public) == again
+    monkeypatch.setattr(publish, "_remove_tree", real)
+    build(rebuilt.config, say=lambda m: None)                     # removable again
+    assert leftovers(rebuilt.work) == [] and tree(rebuilt.public) == again
+
+
+def test_a_swap_that_fails_half_way_puts_the_old_site_back(rebuilt, monkeypatch, capsys):
+    import tracer.site.publish as publish
+
+    before = tree(rebuilt.public)
+    real_rename = os.rename
+
+    def rename(src, dst):
+        if str(src).endswith(".public.tracer-staging"):
+            raise PermissionError(13, "Permission denied", str(dst))
+        real_rename(src, dst)
+
+    monkeypatch.setattr(publish, "_exchange", lambda a, b: False)   # no atomic exchange
+    monkeypatch.setattr(publish.os, "rename", rename)
+    path = rebuilt.work / "problems" / "02-sum-then-product.yaml"
+    path.write_text(path.read_text().replace("x3: -5", "x3: -6"))
+    assert main(["build", "-f", str(rebuilt.config)]) == 1
+    err = capsys.readouterr().err
+    assert "cannot write the site here: Permission denied" in err and "internal" not in err
+    assert tree(rebuilt.public) == before
+    monkeypatch.undo()
+    build(rebuilt.config, say=lambda m: None)
+    assert leftovers(rebuilt.work) == []
+
+
+def test_a_cache_that_cannot_be_written_only_costs_time(rebuilt, monkeypatch, shared_cache):
+    before = tree(rebuilt.public)
+    # A cache below a file: nothing can be created there, not even the build's lock.
+    (rebuilt.work / "blocker").write_text("a file")
+    text = rebuilt.config.read_text().replace(str(shared_cache), str(rebuilt.work / "blocker/c"))
+    rebuilt.config.write_text(text)
+    report = build(rebuilt.config, say=lambda m: None)
+    assert report.reused == 0 and tree(rebuilt.public) == before
+
+    # A cache that can be read but not written: its entries are used.
+    import tracer.site.cache
+
+    rebuilt.config.write_text(text.replace(str(rebuilt.work / "blocker/c"), str(shared_cache)))
+    private_cache(rebuilt, shared_cache)
+    build(rebuilt.config, say=lambda m: None)       # every entry there
+
+    class ReadOnly:
+        """The cache module's view of the system: every rename into the cache refused."""
+
+        def __getattr__(self, name):
+            return getattr(os, name)
+
+        @staticmethod
+        def replace(*args, **kwargs):
+            raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tracer.site.cache, "os", ReadOnly())
+    report = build(rebuilt.config, say=lambda m: None)
+    assert report.reused == report.problems and tree(rebuilt.public) == before
+
+
+def _entry(cache: Path, id: str) -> Path:
+    for folder in (cache / "pages").iterdir():
+        index = folder / "index.json"
+        if index.is_file() and f'"id": "{id}"' in index.read_text():
+            return folder
+    raise AssertionError(f"no cache entry for {id}")
+
+
+@pytest.mark.parametrize("damage", ["garbage", "garbage and index", "deleted and index",
+                                    "truncated index", "truncated pdf"])
+def test_a_damaged_cache_is_never_published(rebuilt, shared_cache, monkeypatch, damage):
+    cache = private_cache(rebuilt, shared_cache)
+    before = tree(rebuilt.public)
+    entry = _entry(cache, "03-two-paths")
+    if "garbage" in damage:
+        (entry / "worksheet.md").write_text("# GARBAGE\n")
+    if "deleted" in damage:
+        (entry / "graph.svg").unlink()
+    if "and index" in damage:
+        (entry / "index.json").write_text("{not json")
+    if damage == "truncated index":
+        index = entry / "index.json"
+        index.write_bytes(index.read_bytes()[:40])
+    if damage == "truncated pdf":
+        if not HAVE_PDFLATEX:
+            pytest.skip("pdflatex is not installed")
+        for blob in (cache / "pdf").iterdir():
+            blob.write_bytes(blob.read_bytes()[:200] + b"%PDF-1.5 cut")   # head kept
+    build(rebuilt.config, say=lambda m: None)
+    assert tree(rebuilt.public) == before
+    assert "GARBAGE" not in (rebuilt.public / "problems/03-two-paths/worksheet.html").read_text()
+    # Repaired: the next build takes everything from the cache.
+    monkeypatch.setattr(tracer.site.build, "render_problem", _forbidden)
+    monkeypatch.setattr(tracer.site.pdf, "run_pdflatex", _forbidden)
+    report = build(rebuilt.config, say=lambda m: None)
+    assert report.reused == report.problems and tree(rebuilt.public) == before
+
+
+def _children(pid: int) -> dict[int, str]:
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)
+            name = fields[0].split("(", 1)[1]
+            if int(fields[1].split()[1]) == pid:
+                found[int(stat.parent.name)] = name
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
+
+
+def _gone(pids, timeout: float = 10) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not any(Path(f"/proc/{p}").exists() and "Z" not in
+                   (Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[0]
+                    if Path(f"/proc/{p}/stat").exists() else "Z") for p in pids):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc")
+@pytest.mark.parametrize("phase", ["workers", "pdflatex"])
+def test_kill_9_takes_the_build_s_processes_along(tmp_path, phase):
+    if phase == "pdflatex" and not HAVE_PDFLATEX:
+        pytest.skip("pdflatex is not installed")
+    config = copy_project(tmp_path / "w", cache=tmp_path / "cache")
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    env = dict(os.environ, TMPDIR=str(temp))
+    if phase == "pdflatex":   # the pages from the cache: straight to the PDFs
+        subprocess.run([sys.executable, "-m", "tracer", "build", "-f", str(config)], env=env,
+                       capture_output=True, timeout=600, check=True)
+        shutil.rmtree(tmp_path / "cache" / "pdf")
+    proc = subprocess.Popen([sys.executable, "-m", "tracer", "build", "-f", str(config)],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wanted = "pdflatex" if phase == "pdflatex" else "python"
+    deadline = time.monotonic() + 300
+    children: dict[int, str] = {}
+    while time.monotonic() < deadline and proc.poll() is None:
+        children = _children(proc.pid)
+        if any(wanted in name or (phase == "workers" and "tracer" in name)
+               for name in children.values()):
+            break
+        time.sleep(0.02)
+    assert proc.poll() is None and children, "the build ended before the phase was seen"
+    proc.kill()
+    proc.wait()
+    assert _gone(children), f"still running after the build was killed: {children}"
+    if phase == "pdflatex":
+        assert list(temp.glob(f"tracer-tex-{proc.pid}-*"))     # left by the dead build ...
+        subprocess.run([sys.executable, "-m", "tracer", "build", "-f", str(config)], env=env,
+                       capture_output=True, timeout=600, check=True)
+        assert list(temp.glob(f"tracer-tex-{proc.pid}-*")) == []   # ... removed by the next

@@ -19,11 +19,11 @@ PACKAGE = Path(__file__).resolve().parent.parent / "tracer"
 RANK = {"core": 0, "notation": 1, "safety": 1, "view": 2, "exporters": 3, "site": 4,
         "cli": 5, "__main__": 6}
 #: Third-party libraries each layer may use (the standard library is always allowed).
-LIBRARIES = {"core": {"yaml", "networkx", "numpy"}, "notation": {"sympy"}, "safety": set(),
+LIBRARIES = {"core": {"yaml", "networkx", "numpy"}, "notation": {"sympy"}, "safety": {"nh3"},
              "view": set(), "exporters": {"jinja2", "pygraphviz"},
              "site": {"mkdocs", "yaml", "jinja2"}, "cli": set(), "__main__": set()}
 THIRD_PARTY = {"yaml", "networkx", "sympy", "jinja2", "pygraphviz", "mkdocs", "markdown",
-               "pymdownx", "numpy", "orjson"}
+               "pymdownx", "numpy", "orjson", "nh3"}
 
 
 def modules() -> dict[str, Path]:

@@ -2,24 +2,26 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import os
 import sys
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Iterator, Optional, Sequence
 
 from .core.errors import Diagnostic, TracerError
 
 __all__ = ["main"]
 
 
-def _problem_files(paths: Sequence[str]) -> list[Path]:
-    files: list[Path] = []
-    for p in paths:
-        path = Path(p)
-        if path.is_dir():
-            files.extend(sorted(list(path.glob("*.yaml")) + list(path.glob("*.yml"))))
-        else:
-            files.append(path)
+def _problem_files(paths: Sequence[str], failures: list[TracerError]) -> list[Path]:
+    """The problem files of ``paths``, found as the build finds them; what is wrong with a
+    folder's entries is added to ``failures``."""
+    from .core.discover import find_problem_files
+
+    files, errors = find_problem_files(paths)
+    if errors:
+        failures.append(TracerError(errors))
     return files
 
 
@@ -39,7 +41,7 @@ def cmd_trace(args: argparse.Namespace) -> int:
 
     failures: list[TracerError] = []
     solutions = []
-    for path in _problem_files(args.files):
+    for path in _problem_files(args.files, failures):
         try:
             solutions.append(solve(*_trace_file(path)))
         except TracerError as exc:
@@ -47,21 +49,21 @@ def cmd_trace(args: argparse.Namespace) -> int:
     if args.json:
         import json
 
+        from .safety.terminal import json_for_terminal
+
         if len(solutions) == 1 and len(args.files) == 1 and not Path(args.files[0]).is_dir():
-            sys.stdout.write(to_json(solutions[0]))
+            sys.stdout.write(json_for_terminal(to_json(solutions[0])))
         elif solutions:
-            sys.stdout.write(json.dumps([as_dict(s) for s in solutions], indent=2) + "\n")
+            sys.stdout.write(json_for_terminal(
+                json.dumps([as_dict(s) for s in solutions], indent=2) + "\n"))
     else:
         sys.stdout.write("\n".join(terminal_text(s) for s in solutions))
     return _report(failures)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    files = _problem_files(args.paths)
-    if not files:
-        return _report([TracerError([Diagnostic(", ".join(args.paths), "no problem files "
-                                                "(*.yaml) found here")])])
-    failures = []
+    failures: list[TracerError] = []
+    files = _problem_files(args.paths, failures)
     for path in files:
         try:
             _trace_file(path, check=False)
@@ -149,6 +151,29 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.set_defaults(run=cmd_new)
 
     args = parser.parse_args(argv)
+    with _escaped_output():
+        return _run(args)
+
+
+@contextlib.contextmanager
+def _escaped_output() -> Iterator[None]:
+    """Everything printed goes through for_terminal: no control character from a title, a
+    file name or an input reaches the terminal, and a character the terminal's encoding
+    lacks is written as an escape instead of ending the command."""
+    from .safety.terminal import EscapingStream
+
+    saved = sys.stdout, sys.stderr
+    for stream in saved:
+        with contextlib.suppress(AttributeError, ValueError, io.UnsupportedOperation):
+            stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
+    sys.stdout, sys.stderr = EscapingStream(sys.stdout), EscapingStream(sys.stderr)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return args.run(args)
     except TracerError as exc:

@@ -25,8 +25,15 @@
     if (!display && text.slice(0, 2) !== "\\(") {
       return;
     }
-    window.katex.render(text.slice(2, -2), element,
-                        { displayMode: display, throwOnError: false });
+    // A formula KaTeX cannot take (nested too deep for its parser, say) stays as its
+    // LaTeX source instead of stopping the typesetting of the rest of the page.  Links and
+    // other commands that reach outside the formula stay off (trust: false).
+    try {
+      window.katex.render(text.slice(2, -2), element,
+                          { displayMode: display, throwOnError: false, trust: false });
+    } catch (error) {
+      element.textContent = text;
+    }
   }
 
   var whenIdle = window.requestIdleCallback

@@ -18,7 +18,7 @@ from typing import Mapping, NamedTuple, Optional
 
 from .derivatives import Local, Singular, gate_locals, simple_locals
 from .errors import Diagnostic, TracerError
-from .expr import Call, DomainError, Expr, Var, apply, evaluate
+from .expr import Call, Const, DomainError, Expr, Var, apply, evaluate, fold, walk
 from .graph import Gate, Graph
 from .memory import no_cycle_collection
 from .primitives import PRIMITIVES
@@ -135,7 +135,9 @@ class Trace:
 # long: the records made per node and per edge are made with it directly.
 _new = tuple.__new__
 
-#: Central differences are computed when len(wrt) x number of gates is at most this.
+#: Central differences are computed when len(wrt) x operations in the graph is at most
+#: this: each estimate runs the forward pass twice, and a pass costs one step per operation
+#: (a gate of 10 000 terms is 10 000 steps, not one).
 MAX_CHECK_WORK = 200_000
 
 
@@ -161,7 +163,7 @@ def trace(graph: Graph, inputs: Optional[Mapping[str, float]] = None, *,
         steps, sums, grads = backward(graph, locals_)
         nodes = _nodes(graph, values, grads, locals_)
     # Each estimate re-runs the forward pass twice: skip the check where that gets costly.
-    affordable = len(graph.wrt) * len(graph.gates) <= MAX_CHECK_WORK
+    affordable = check and len(graph.wrt) * operations(graph, MAX_CHECK_WORK) <= MAX_CHECK_WORK
     numeric = tuple((n, central_difference(graph, n, given)) for n in graph.wrt) \
         if check and affordable else ()
     return Trace(
@@ -169,6 +171,17 @@ def trace(graph: Graph, inputs: Optional[Mapping[str, float]] = None, *,
         rounding=graph.problem.rounding, nodes=tuple(nodes), backward=tuple(steps), sums=sums,
         update=_update(graph, given, values, grads), numeric=numeric,
         constants=graph.constants, training=_training(graph, given))
+
+
+def operations(graph: Graph, limit: Optional[int] = None) -> int:
+    """The operations of the graph's gates (a gate of one operation counts one); counting
+    stops past ``limit``."""
+    total = 0
+    for gate in graph.gates.values():
+        total += 1 if gate.simple else sum(1 for n in walk(gate.expr) if type(n) is Call)
+        if limit is not None and total > limit:
+            break
+    return total
 
 
 def _nodes(graph: Graph, values: dict[str, float], grads: dict[str, float],

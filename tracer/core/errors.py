@@ -4,7 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Optional
 
-__all__ = ["Diagnostic", "TracerError", "error", "did_you_mean"]
+__all__ = ["Diagnostic", "TracerError", "error", "did_you_mean", "MAX_MESSAGE"]
+
+#: Characters of a message shown at most (the file and the line come first).
+MAX_MESSAGE = 1000
 
 
 @dataclass(frozen=True)
@@ -17,12 +20,15 @@ class Diagnostic:
     column: Optional[int] = None
 
     def __str__(self) -> str:
+        message = self.message
+        if len(message) > MAX_MESSAGE:   # whatever a message quotes, it stays one line
+            message = message[:MAX_MESSAGE] + f"... ({len(message):,} characters)"
         where = self.path
         if self.line is not None:
             where += f":{self.line}"
             if self.column is not None:
                 where += f":{self.column}"
-        return f"{where}: {self.message}"
+        return f"{where}: {message}"
 
 
 class TracerError(Exception):
@@ -47,5 +53,7 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     (:func:`~tracer.core.suggest.close_match`), or an empty string."""
     from .suggest import close_match
 
+    if len(word) > 100:   # no name is that long; comparing it would only cost time
+        return ""
     close = close_match(word, choices)
     return f" - did you mean '{close}'?" if close else ""

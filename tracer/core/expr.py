@@ -18,6 +18,7 @@ from .primitives import FUNCTIONS, OPERATORS, PRIMITIVES, Primitive
 from .suggest import close_match, function_instead, keyword_used, name_instead, \
     number_before_name
 from .tensor_ops import TENSOR_FUNCTIONS, TENSOR_OPERATORS
+from .text import MAX_NAME, char_name, quote
 
 __all__ = [
     "Const", "Var", "Call", "Expr", "ExprError", "DomainError", "parse", "fold", "walk",
@@ -150,8 +151,44 @@ def parse(text: str) -> Expr:
     source = " ".join(text.split("\n")).strip()
     if not source:
         raise ExprError("the expression is empty")
+    _refuse_non_ascii(source)
     tree = _ast_parse(source)
     return _convert(tree.body, None if source.isascii() else source.encode("utf-8"))
+
+
+def _typeset_letter(ch: str) -> bool:
+    """Whether ``ch`` is a character an author types for how it looks in print: a Greek
+    letter, a sub- or superscript, the micro sign."""
+    name = unicodedata.name(ch, "")
+    return not ch.isascii() and ("GREEK" in name or "SCRIPT" in name or name == "MICRO SIGN")
+
+
+def _refuse_non_ascii(source: str) -> None:
+    """Names are ASCII everywhere.  Python's parser would read a full-width ｘ as x (it
+    normalises names to NFKC) while the same ｘ is refused as the name of an input: one
+    rule for both, and a clear word on characters such as the minus sign U+2212."""
+    if source.isascii():
+        return
+    at = next(i for i, ch in enumerate(source) if not ch.isascii())
+    ch = source[at]
+    start, end = at, at + 1      # the name the character is part of
+    while start > 0 and (source[start - 1].isalnum() or source[start - 1] == "_"):
+        start -= 1
+    while end < len(source) and (source[end].isalnum() or source[end] == "_"):
+        end += 1
+    name = source[start:end]
+    if any(_typeset_letter(c) for c in name) and name_instead(name) is not None:
+        # A Greek letter or a subscript typed as such: the name that is typeset as it.
+        raise ExprError(f"'{name}' cannot be a name: a name is ASCII letters, digits and "
+                        f"underscores{_instead(name)}", start + 1,
+                        name=unicodedata.normalize("NFKC", name))
+    plain = unicodedata.normalize("NFKC", ch)
+    hint = f" (write '{plain}')" if plain.isascii() and plain.strip() else \
+        " (write - for a minus sign)" if ch == "\u2212" else \
+        " (write * for a product)" if ch in "\u00d7\u00b7\u22c5" else ""
+    raise ExprError(f"the character '{quote(ch)}' ({char_name(ch)}) cannot be part of an "
+                    f"expression{hint}: names and numbers are written with ASCII letters, "
+                    "digits and _", at + 1)
 
 
 def _ast_parse(source: str) -> ast.Expression:
@@ -323,6 +360,9 @@ def _build(node: ast.AST, args: tuple[Expr, ...], column: Optional[int]) -> Expr
             raise ExprError("the number is too large for a floating-point number", column)
         return Const(value)
     if isinstance(node, ast.Name):
+        if len(node.id) > MAX_NAME:
+            raise ExprError(f"the name '{quote(node.id)}' is too long: a name has at most "
+                            f"{MAX_NAME} characters", column)
         if not NAME_RE.match(node.id):
             raise ExprError(f"'{node.id}' cannot be a name: a name is ASCII letters, digits "
                             f"and underscores{_instead(node.id)}", column, name=node.id)

@@ -202,6 +202,8 @@ def _forward_order(problem: Problem, inputs: tuple[str, ...], gates: dict[str, G
         return tuple(nx.lexicographical_topological_sort(g, key=order.__getitem__))
     except nx.NetworkXUnfeasible:
         cycle = [e[0] for e in nx.find_cycle(g)]
+        if len(cycle) > 12:   # the whole loop helps nobody past a dozen names
+            cycle = cycle[:6] + [f"... ({len(cycle) - 12} more)"] + cycle[-6:]
         path = " -> ".join(cycle + [cycle[0]])
         raise TracerError([Diagnostic(problem.path, f"the graph has a cycle: {path}; a node "
                                       "cannot depend on itself", gates[cycle[0]].line)]) from None
@@ -270,7 +272,8 @@ def _output(problem: Problem, inputs: set[str], gates: dict, used: set[str], err
     if not sinks:  # pragma: no cover - a graph without cycles always has a sink
         error("the graph has no output")
         return None
-    error(f"several nodes are used by no other node ({', '.join(sinks)}): set 'output:' to "
+    shown = ", ".join(sinks[:10]) + (f", ... ({len(sinks)} in all)" if len(sinks) > 10 else "")
+    error(f"several nodes are used by no other node ({shown}): set 'output:' to "
           "the one whose gradients the problem asks for, and remove or use the others",
           problem.line("nodes") or problem.line("expression"))
     return None

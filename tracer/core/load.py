@@ -6,9 +6,7 @@ at once with its line.
 """
 from __future__ import annotations
 
-import math
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Union
@@ -16,9 +14,12 @@ from typing import Any, Optional, Union
 import yaml
 
 from .errors import Diagnostic, TracerError, did_you_mean
-from .expr import Expr, ExprError, parse, valid_name_reason
+from .expr import Expr, ExprError, parse
+from .reader import FLOAT as _FLOAT, INT as _INT, NULL as _NULL, Reader
 from .repeat import Repeat, expand
+from .source import LOADER, TOO_DEEP, Refused, read_regular_file, refuse
 from .tensor_load import COMPONENTS, tensor_value
+from .text import MAX_TITLE, quote
 from .training import Train, read_train
 
 __all__ = ["Problem", "NodeDef", "Update", "Train", "Repeat", "load", "load_text",
@@ -32,16 +33,6 @@ KEYS = ("title", "statement", "inputs", "nodes", "expression", "output", "wrt", 
 UPDATE_KEYS = ("learning_rate", "params")
 DEFAULT_PRECISION = 4
 
-_STR = "tag:yaml.org,2002:str"
-_INT = "tag:yaml.org,2002:int"
-_FLOAT = "tag:yaml.org,2002:float"
-_BOOL = "tag:yaml.org,2002:bool"
-_NULL = "tag:yaml.org,2002:null"
-_MAP = "tag:yaml.org,2002:map"
-_SEQ = "tag:yaml.org,2002:seq"
-# Builds int/float scalars exactly as PyYAML's safe loader would (0x10, 1_000, .inf ...).
-_SCALARS = yaml.constructor.SafeConstructor()
-_NUMBER_TEXT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\Z")
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,56 +94,10 @@ def problem_id(path: Union[str, Path]) -> str:
 
 # ----------------------------------------------------------------------------- reading
 
-class _Refused(Exception):
-    def __init__(self, message: str, mark: Any = None):
-        super().__init__(message)
-        self.message = message
-        self.mark = mark
-
-
-# libyaml is much faster, but its composer recurses in C and crashes on thousands of nested
-# brackets; such files go to the pure-Python loader, which raises RecursionError instead.
-_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_MAX_FAST_DEPTH = 64
-
-
-def _flow_depth(text: str) -> int:
-    depth = deepest = 0
-    for ch in text:
-        if ch in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif ch in "]}" and depth:
-            depth -= 1
-    return deepest
-
-
-def _refuse_aliases(root: yaml.Node) -> None:
-    """Anchors and aliases buy nothing in a problem file and are how 'billion laughs' files
-    exhaust memory: an alias shows up as a node object reached twice."""
-    seen: set[int] = set()
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            raise _Refused("anchors and aliases (&name, *name) are not allowed in problem "
-                           "files: write the value out", node.start_mark)
-        seen.add(id(node))
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                stack.extend((key, value))
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend(node.value)
-
-
 def load(path: Union[str, Path]) -> Problem:
     """Read and check one problem file; raise :class:`TracerError` listing every mistake."""
     shown = str(path)
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        raise TracerError([Diagnostic(shown, f"cannot read the file: {exc.strerror}")])
+    data = read_regular_file(path, shown, MAX_FILE_BYTES + 1)
     if len(data) > MAX_FILE_BYTES:
         raise TracerError([Diagnostic(shown, f"the file is larger than {MAX_FILE_BYTES // 1024} "
                                              "KiB, the limit for a problem file")])
@@ -182,12 +127,11 @@ def _compose(text: str, path: str) -> yaml.Node:
         col = mark.column + 1 if mark is not None else None
         return TracerError([Diagnostic(path, message, line, col)])
 
-    loader = _FAST_LOADER if _flow_depth(text) <= _MAX_FAST_DEPTH else yaml.SafeLoader
     try:
-        node = yaml.compose(text, Loader=loader)
+        node = yaml.compose(text, Loader=LOADER)
         if node is not None:
-            _refuse_aliases(node)
-    except _Refused as exc:
+            refuse(node)
+    except Refused as exc:
         raise fail(exc.message, exc.mark) from None
     except yaml.composer.ComposerError as exc:
         if "expected a single document" in f"{exc.context} {exc.problem}":
@@ -196,11 +140,16 @@ def _compose(text: str, path: str) -> yaml.Node:
         raise fail(f"this is not valid YAML: {exc.problem}", exc.problem_mark) from None
     except yaml.MarkedYAMLError as exc:
         problem = exc.problem or exc.context or "syntax error"
-        raise fail(f"this is not valid YAML: {problem}", exc.problem_mark) from None
+        if "maximum nesting depth" in problem:
+            raise fail(TOO_DEEP, exc.problem_mark) from None
+        if "invalid Unicode character escape" in problem:
+            problem += (" (a lone surrogate such as \\ud800 is not a character: write the "
+                        "character itself)")
+        raise fail(f"this is not valid YAML: {quote(problem, 200)}", exc.problem_mark) from None
     except yaml.YAMLError as exc:
-        raise fail(f"this is not valid YAML: {exc}") from None
+        raise fail(f"this is not valid YAML: {quote(exc, 200)}") from None
     except RecursionError:
-        raise fail("the YAML is nested too deeply") from None
+        raise fail(TOO_DEEP) from None
     if node is None:
         raise fail("the file is empty: a problem needs at least title, inputs and nodes (or "
                    "expression)")
@@ -213,138 +162,16 @@ def _compose(text: str, path: str) -> yaml.Node:
 
 # ----------------------------------------------------------------------------- checking
 
-class _Checker:
-    """Walks the composed YAML, collecting every mistake before giving up."""
-
-    def __init__(self, path: str, id: str):
-        self.path = path
-        self.id = id
-        self.errors: list[Diagnostic] = []
-        self.lines: dict[str, int] = {}
-        # A name refused where it is defined is not reported again where it is used.
-        self.refused: set[str] = set()
-        self.uses: list[tuple[Diagnostic, str]] = []
-
-    def error(self, message: str, node: Optional[yaml.Node] = None, column: int = 0) -> None:
-        self.errors.append(self._diagnostic(message, node, column))
-
-    def _diagnostic(self, message: str, node: Optional[yaml.Node], column: int) -> Diagnostic:
-        line = node.start_mark.line + 1 if node is not None else None
-        col = node.start_mark.column + 1 + column if node is not None else None
-        return Diagnostic(self.path, message, line, col)
-
-    # -- generic shapes -------------------------------------------------------------
-
-    def mapping(self, node: yaml.Node, what: str) -> list[tuple[str, yaml.Node, yaml.Node]]:
-        """Entries of a mapping, with keys checked to be unique plain text."""
-        if not self.plain(node, _MAP, f"{what} must be a mapping of names to values"):
-            return []
-        seen: dict[str, int] = {}
-        entries = []
-        for key_node, value_node in node.value:
-            if key_node.tag not in (_STR, _INT, _FLOAT, _BOOL, _NULL) or \
-                    not isinstance(key_node, yaml.ScalarNode):
-                self.error(f"a key in {what} must be a plain name", key_node)
-                continue
-            key = str(key_node.value)
-            if key in seen:
-                self.error(f"duplicate key '{key}' in {what} (first at line {seen[key]}): "
-                           "each key may appear once", key_node)
-                continue
-            seen[key] = key_node.start_mark.line + 1
-            entries.append((key, key_node, value_node))
-        return entries
-
-    def plain(self, node: yaml.Node, tag: str, message: str) -> bool:
-        if node.tag.startswith("tag:yaml.org,2002:python") or not node.tag.startswith(
-                "tag:yaml.org,2002:"):
-            shown = node.tag.replace("tag:yaml.org,2002:", "!!")
-            self.error(f"the tag '{shown}' is not allowed: a problem file holds plain data "
-                       "only", node)
-            return False
-        if node.tag != tag:
-            self.error(message, node)
-            return False
-        return True
-
-    def text(self, node: yaml.Node, what: str) -> Optional[str]:
-        if isinstance(node, yaml.ScalarNode) and node.tag in (_STR, _INT, _FLOAT) \
-                and not node.tag.startswith("tag:yaml.org,2002:python"):
-            return str(node.value)
-        self.plain(node, _STR, f"{what} must be text")
-        return None
-
-    def number(self, node: yaml.Node, what: str) -> Optional[float]:
-        if not isinstance(node, yaml.ScalarNode):
-            self.plain(node, _FLOAT, f"{what} must be a number, not a "
-                       + ("list" if isinstance(node, yaml.SequenceNode) else "mapping"))
-            return None
-        raw = node.value
-        if node.tag == _BOOL:
-            self.error(f"{what} must be a number, not the boolean '{raw}'", node)
-            return None
-        if node.tag == _STR and not _NUMBER_TEXT.match(raw.strip()):
-            self.error(f"{what} must be a number, not the text '{raw[:40]}'", node)
-            return None
-        if node.tag not in (_INT, _FLOAT, _STR):
-            self.plain(node, _FLOAT, f"{what} must be a number")
-            return None
-        try:
-            if node.tag == _INT:
-                value = float(_SCALARS.construct_yaml_int(node))
-            elif node.tag == _FLOAT:
-                value = float(_SCALARS.construct_yaml_float(node))
-            else:
-                value = float(raw)
-        except (ValueError, OverflowError):
-            self.error(f"{what} must be a finite number, not '{raw[:40]}'", node)
-            return None
-        if not math.isfinite(value):
-            self.error(f"{what} must be a finite number, not '{raw[:40]}'", node)
-            return None
-        return value
-
-    def integer(self, node: yaml.Node, what: str, low: int, high: int) -> Optional[int]:
-        if not (isinstance(node, yaml.ScalarNode) and node.tag == _INT):
-            self.error(f"{what} must be a whole number from {low} to {high}", node)
-            return None
-        value = self.number(node, what)
-        if value is None or not low <= value <= high:
-            self.error(f"{what} must be a whole number from {low} to {high}", node)
-            return None
-        return int(value)
-
-    def names(self, node: yaml.Node, what: str) -> Optional[tuple[str, ...]]:
-        if isinstance(node, yaml.ScalarNode) and node.tag == _STR:
-            items = [node]
-        elif self.plain(node, _SEQ, f"{what} must be a list of names"):
-            items = node.value
-        else:
-            return None
-        names = []
-        for item in items:
-            name = self.text(item, f"each entry of {what}")
-            if name is not None:
-                names.append(name)
-        return tuple(names)
-
-    def name(self, key: str, node: yaml.Node, what: str) -> bool:
-        reason = valid_name_reason(key)
-        if reason:
-            self.error(f"'{key}' cannot be the name of {what}: {reason}", node)
-            self.refused.add(unicodedata.normalize("NFKC", key))
-            return False
-        return True
-
-    # -- the problem ----------------------------------------------------------------
+class _Checker(Reader):
+    """The problem file as a whole: its keys, inputs, nodes and blocks."""
 
     def problem(self, root: yaml.MappingNode) -> Problem:
         fields: dict[str, Any] = {}
         values: dict[str, yaml.Node] = {}
         for key, key_node, value_node in self.mapping(root, "the problem"):
             if key not in KEYS:
-                self.error(f"unknown key '{key}'{did_you_mean(key, KEYS)} (the keys are: "
-                           f"{', '.join(KEYS)})", key_node)
+                self.error(f"unknown key '{quote(key)}'{did_you_mean(key, KEYS)} (the keys "
+                           f"are: {', '.join(KEYS)})", key_node)
                 continue
             self.lines[key] = key_node.start_mark.line + 1
             values[key] = value_node
@@ -365,12 +192,13 @@ class _Checker:
                        values["train"])
 
         if "title" in values:
-            title = "" if values["title"].tag == _NULL else self.text(values["title"], "title")
+            title = "" if values["title"].tag == _NULL else \
+                self.line_of_text(values["title"], "title", MAX_TITLE)
             if title is not None and not title.strip():
                 self.error("title is empty: give the problem a title", values["title"])
             fields["title"] = (title or "").strip()
         if "statement" in values:
-            fields["statement"] = self.text(values["statement"], "statement") or ""
+            fields["statement"] = self.statement(values["statement"]) or ""
         if "inputs" in values:
             fields["inputs"] = self.inputs(values["inputs"])
         if "nodes" in values:
@@ -378,7 +206,7 @@ class _Checker:
         if "expression" in values:
             fields["expression"] = self.expression(values["expression"])
         if "output" in values:
-            fields["output"] = self.text(values["output"], "output")
+            fields["output"] = self.short(values["output"], "output")
         if "wrt" in values:
             fields["wrt"] = self.names(values["wrt"], "wrt")
         if "precision" in values:
@@ -388,7 +216,7 @@ class _Checker:
         if "update" in values:
             fields["update"] = self.update(values["update"])
         if "tags" in values:
-            fields["tags"] = self.names(values["tags"], "tags")
+            fields["tags"] = self.tags(values["tags"])
         if "repeat" in values and "expression" not in values:
             fields.update(expand(self, values["repeat"], fields, NodeDef))
         if "train" in values:
@@ -463,8 +291,9 @@ class _Checker:
         found = {}
         for key, key_node, value_node in entries:
             if key not in UPDATE_KEYS:
-                self.error(f"unknown key '{key}' in update{did_you_mean(key, UPDATE_KEYS)} (the "
-                           f"keys are: {', '.join(UPDATE_KEYS)})", key_node)
+                self.error(f"unknown key '{quote(key)}' in update"
+                           f"{did_you_mean(key, UPDATE_KEYS)} (the keys are: "
+                           f"{', '.join(UPDATE_KEYS)})", key_node)
                 continue
             found[key] = value_node
         if entries and "params" not in found:

@@ -154,8 +154,14 @@ def _environment(**delimiters: str) -> jinja2.Environment:
 def environment() -> jinja2.Environment:
     """The Jinja environment of the terminal, figure and site templates."""
     env = _environment()
-    env.filters.update(num=fmt, num_tex=fmt_tex, sym=tex_symbol, md=md_text)
+    env.filters.update(num=fmt, num_tex=fmt_tex, sym=tex_symbol, md=md_text, yaml_str=_yaml_str)
     return env
+
+
+def _yaml_str(text: str) -> str:
+    """A YAML double-quoted string of ``text``, non-ASCII characters as they are: Jinja's
+    tojson writes an emoji as two UTF-16 escapes, which YAML reads as two lone surrogates."""
+    return json.dumps(str(text), ensure_ascii=False)
 
 
 @lru_cache(maxsize=None)

@@ -24,6 +24,7 @@ from ..notation.torch import to_torch
 from ..view.solution import Solution
 from ..view.tensor_solution import is_tensor
 from .base import Content, Download, Exporter, Options, document_environment, register, shared
+from .lines import wrap_python
 
 __all__ = ["CodeExporter", "GeneratedCode", "generated_code", "CodeModel", "code_model"]
 
@@ -138,6 +139,12 @@ def _locals(solution: Solution, names: dict[str, str], leaf, used: set[str]
             ) -> dict[str, dict[int, tuple[Optional[Expr], str]]]:
     """Each gate's local derivatives as (expression, Python text), by slot."""
     result: dict[str, dict[int, tuple[Optional[Expr], str]]] = {}
+    renamed = {old: new for old, new in names.items() if old != new}
+    # One pattern for every renamed name: a loop over the names per derivative would cost
+    # a gate of n operands n^2.
+    pattern = re.compile(r"\b(" + "|".join(map(re.escape, sorted(renamed, key=len,
+                                                                   reverse=True))) + r")\b") \
+        if renamed else None
     for line in solution.gates:
         row: dict[int, tuple[Optional[Expr], str]] = {}
         for local in line.locals:
@@ -154,9 +161,8 @@ def _locals(solution: Solution, names: dict[str, str], leaf, used: set[str]
                 # with clashing names renamed.
                 text = symbolic.derivative_python(formula.symbolic) \
                     if formula.symbolic is not None else "0.0"
-                for old, new in names.items():
-                    if old != new:
-                        text = re.sub(rf"\b{re.escape(old)}\b", new, text)
+                if pattern is not None:
+                    text = pattern.sub(lambda m: renamed[m.group(1)], text)
                 row[local.slot] = (None, text)
                 used |= set(MATH_FUNCTIONS + HELPERS)
         result[line.name] = row
@@ -174,17 +180,19 @@ def code_model(solution: Solution) -> CodeModel:
     used = _functions([line.expr for line in solution.gates])
     locals_py = _locals(solution, names, leaf, used)
     expr_of = {line.name: line.expr for line in solution.gates}
-    groups: list[GradGroup] = []
+    runs: list[tuple[str, list[GradLine]]] = []
     for step in solution.steps:
         expr, text = locals_py[step.source][step.slot]
         line = GradLine(grads[step.node], "+=" if (step.path or 1) > 1 else "=",
                         grads[step.source], _factor(expr, text), step.node, step.path)
-        if not groups or groups[-1].source != step.source:
-            groups.append(GradGroup(step.source,
-                                    f"{step.source} = {to_python(expr_of[step.source])}", ()))
-        groups[-1] = GradGroup(groups[-1].source, groups[-1].text, groups[-1].lines + (line,))
+        if not runs or runs[-1][0] != step.source:
+            runs.append((step.source, []))
+        runs[-1][1].append(line)   # a list per gate: adding to a tuple would copy it each time
+    groups = [GradGroup(source, f"{source} = {to_python(expr_of[source])}", tuple(lines))
+              for source, lines in runs]
+    inputs = set(trace.inputs)     # a set: wrt x inputs membership tests add up
     report = [n for n in trace.inputs if n not in trace.constants] + \
-        [n for n in trace.wrt if n not in trace.inputs]
+        [n for n in trace.wrt if n not in inputs]
     helper_needs = {n for h in HELPERS if h in used for n in TABLE[h].needs}
     return CodeModel(
         id=solution.id, rounding=solution.rounding,
@@ -194,7 +202,7 @@ def code_model(solution: Solution) -> CodeModel:
                       for line in solution.gates),
         groups=tuple(groups), seed=grads[trace.output], output=names[trace.output],
         report=tuple(Report(json.dumps(n), grads[n], names[n]) for n in report),
-        retain=tuple(names[n] for n in trace.wrt if n not in trace.inputs),
+        retain=tuple(names[n] for n in trace.wrt if n not in inputs),
         math=tuple(f for f in MATH_FUNCTIONS if f in used or f in helper_needs),
         helpers=tuple(h for h in HELPERS if h in used),
         torch_forward=tuple(Assignment(names[line.name], to_torch(line.expr, leaf))
@@ -204,15 +212,18 @@ def code_model(solution: Solution) -> CodeModel:
 
 
 def generated_code(solution: Solution) -> GeneratedCode:
-    """The text of ``staged.py`` and ``check_torch.py``."""
+    """The text of ``staged.py`` and ``check_torch.py`` (long lines broken: the code is
+    also printed in the answer key, and TeX reads lines of bounded length)."""
     if is_tensor(solution):     # numpy code of layers: tracer.exporters.layer_code
         from .layer_code import tensor_generated_code
 
-        return GeneratedCode(*tensor_generated_code(solution))  # type: ignore[arg-type]
+        staged, torch = tensor_generated_code(solution)  # type: ignore[arg-type]
+        return GeneratedCode(wrap_python(staged), wrap_python(torch))
     model = shared(solution, code_model)
     env = document_environment()
-    return GeneratedCode(env.get_template("code/staged.py.j2").render(code=model),
-                         env.get_template("code/check_torch.py.j2").render(code=model))
+    return GeneratedCode(
+        wrap_python(env.get_template("code/staged.py.j2").render(code=model)),
+        wrap_python(env.get_template("code/check_torch.py.j2").render(code=model)))
 
 
 @register

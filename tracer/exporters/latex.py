@@ -9,6 +9,7 @@ from .base import (Content, Download, Exporter, Options, context, document_envir
                    register, shared)
 from .code import generated_code
 from .deeptex import deep_tex
+from .lines import wrap_tex
 from .mathtex import tex_solution
 
 __all__ = ["LatexExporter", "TEX_DOCUMENTS"]
@@ -30,10 +31,12 @@ class LatexExporter(Exporter):
         if is_tensor(solution):     # vectors and matrices: tracer.exporters.tensor_documents
             from .tensor_documents import tensor_latex
 
-            return tensor_latex(solution, options)  # type: ignore[arg-type]
+            return {name: wrap_tex(text)  # type: ignore[arg-type]
+                    for name, text in tensor_latex(solution, options).items()}
         env = document_environment()
-        names = context(shared(solution, tex_solution), statement_tex=tex_statement(solution.statement),
+        names = context(shared(solution, tex_solution),
+                        statement_tex=tex_statement(solution.statement),
                         code=shared(solution, generated_code), course=options.course,
                         deep=shared(solution, deep_tex))
-        return {name: env.get_template(f"latex/{name}.j2").render(names)
+        return {name: wrap_tex(env.get_template(f"latex/{name}.j2").render(names))
                 for name in TEX_DOCUMENTS}

@@ -19,7 +19,7 @@ from ..notation.latex import (expr_values_tex, factor_tex, partial, tex_symbol, 
                               visible_width)
 from ..notation.numbers import fmt, fmt_tex
 from ..view.solution import ForwardLine, LocalGradient, Solution, Step
-from .base import frame_names
+from .base import frame_names, has_figures
 
 __all__ = ["TexSolution", "tex_solution", "local_formula_tex"]
 
@@ -172,6 +172,9 @@ class TexSolution:
     kink_ops: tuple[str, ...]
     wrt_symbols: tuple[str, ...]
     data: tuple[TexValue, ...] = ()        # inputs given as data, apart from ``inputs``
+    closed_too_large: bool = False
+    figures: bool = True            # the figures exporter draws the graph
+    node_count: int = 0
 
 
 def local_formula_tex(local: LocalGradient) -> str:
@@ -305,7 +308,9 @@ def tex_solution(solution: Solution) -> TexSolution:
         sums=tuple(w.sum(a) for a in solution.sums), final=final, closed=closed,
         function=function, update=_update(solution, w), rounding=solution.rounding,
         frames=tuple(frames), kink_ops=solution.kink_ops,
-        wrt_symbols=tuple(partial(out, n) for n in solution.wrt))
+        wrt_symbols=tuple(partial(out, n) for n in solution.wrt),
+        closed_too_large=solution.closed_too_large, figures=has_figures(solution),
+        node_count=len(solution.trace.nodes))
 
 
 def _update(solution: Solution, w: _Writer) -> Optional[TexUpdate]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..notation.python import expr_values_text, to_python
+from ..safety.terminal import for_terminal
 from ..view.solution import Solution
 from ..view.tensor_solution import is_tensor
 from .base import Content, Exporter, Options, environment, register
@@ -21,17 +22,18 @@ class TextLine:
 
 
 def terminal_text(solution: Solution) -> str:
-    """The worked solution as plain text."""
+    """The worked solution as plain text, with no control character in it (a title is
+    checked on load; this holds whatever the text came from)."""
     if is_tensor(solution):     # vectors and matrices: tracer.exporters.tensor_trace
         from .tensor_trace import tensor_terminal_text
 
-        return tensor_terminal_text(solution)  # type: ignore[arg-type]
+        return for_terminal(tensor_terminal_text(solution))  # type: ignore[arg-type]
     values = solution.values
     forward = [TextLine(line.name, to_python(line.expr),
                         expr_values_text(line.expr, values, solution.precision), line.value)
                for line in solution.gates]
-    return environment().get_template("terminal/trace.txt.j2").render(
-        s=solution, trace=solution.trace, forward=forward)
+    return for_terminal(environment().get_template("terminal/trace.txt.j2").render(
+        s=solution, trace=solution.trace, forward=forward))
 
 
 @register

@@ -19,13 +19,19 @@ from .latex import tex_symbol
 
 __all__ = ["TABLE", "too_large", "derivatives", "Derivative", "derivative_latex",
            "derivative_python", "latex", "python_text", "closed_forms", "ClosedForms",
-           "MAX_SYMBOLIC_OPS", "MAX_CLOSED_FORM_OPS"]
+           "MAX_SYMBOLIC_OPS", "MAX_CLOSED_FORM_OPS", "MAX_CLOSED_FORM_SIZE"]
 
 #: Gates and graphs larger than this get no symbolic formula (SymPy's cost grows fast).
 MAX_SYMBOLIC_OPS = 200
 #: Graphs with more operations than this get no closed form: past it the formula no longer
 #: teaches anything (it fills lines) and SymPy's time grows fast.
 MAX_CLOSED_FORM_OPS = 30
+#: Closed forms are left out when a formula, written out, would have more parts (symbols,
+#: numbers and operations) than this.  Few operations can make a huge formula: in
+#: u_k = u_{k-1} * sin(u_{k-1}) each node writes its predecessor out twice, so 15 nodes
+#: make a formula of 2^15 parts (54 MB of LaTeX, minutes of SymPy).  The bound is on the
+#: formula, not on time, so that two builds of a problem still give the same pages.
+MAX_CLOSED_FORM_SIZE = 400
 
 
 def _power(tex: str, exp: Optional[str]) -> str:
@@ -371,11 +377,36 @@ def _python_printer():
 @dataclass(frozen=True, eq=False)
 class ClosedForms:
     """The output as a formula of the inputs and the gradient of each name asked for, as
-    SymPy expressions over the symbols ``names``."""
+    SymPy expressions over the symbols ``names``; ``too_large`` (and nothing else) when
+    the formulas would be too large to show (:data:`MAX_CLOSED_FORM_SIZE`)."""
 
     function: object
     gradients: tuple[tuple[str, object], ...]
     names: tuple[str, ...]
+    too_large: bool = False
+
+
+def _written_size(definitions: list[tuple[str, Expr]], limit: int) -> int:
+    """The parts of each gate's formula with the gates it uses written out (a gate used
+    twice counts twice), from the expression trees alone; counting stops past ``limit``."""
+    size: dict[str, int] = {}
+    for name, expr in definitions:
+        total = 0
+        for n in walk(expr):
+            total += size.get(n.name, 1) if isinstance(n, Var) else 1
+        size[name] = min(total, limit + 1)
+    return max(size.values(), default=0)
+
+
+def _tree_size(value, limit: int) -> int:
+    """The parts of a SymPy expression written out, counting stops past ``limit``."""
+    count = 0
+    stack = [value]
+    while stack and count <= limit:
+        node = stack.pop()
+        count += 1
+        stack.extend(node.args)
+    return count
 
 
 def closed_forms(definitions: list[tuple[str, Expr]], output: str,
@@ -384,6 +415,9 @@ def closed_forms(definitions: list[tuple[str, Expr]], output: str,
     ``None`` for graphs too large to be worth it."""
     if sum(_ops(e) for _, e in definitions) > MAX_CLOSED_FORM_OPS:
         return None
+    too_large = ClosedForms(None, (), (), too_large=True)
+    if _written_size(definitions, MAX_CLOSED_FORM_SIZE) > MAX_CLOSED_FORM_SIZE:
+        return too_large
     sp = namespace()
     symbols: dict = {}
     formula: dict = {}
@@ -394,5 +428,9 @@ def closed_forms(definitions: list[tuple[str, Expr]], output: str,
     gradients = []
     for name in wrt:
         sym = symbols[name] if name in symbols else sp.Symbol(name, real=True)
-        gradients.append((name, _diff(result, sym)))
+        gradient = _diff(result, sym)
+        # The product rule can make a derivative several times its function's size.
+        if _tree_size(gradient, 4 * MAX_CLOSED_FORM_SIZE) > 4 * MAX_CLOSED_FORM_SIZE:
+            return too_large
+        gradients.append((name, gradient))
     return ClosedForms(result, tuple(gradients), names)

@@ -135,6 +135,15 @@ _TEX_DELIMITERS = set("()[]|./") | {"\\{", "\\}", "\\|", "\\langle", "\\rangle",
                                      "\\lfloor", "\\rfloor", "\\lceil", "\\rceil",
                                      "\\lbrace", "\\rbrace", "\\uparrow", "\\downarrow"}
 _TEX_TOKEN = re.compile(r"\\[A-Za-z]+|\\.|\s+|.", re.DOTALL)
+#: Braces nested deeper than this are refused (TeX's limit is 255 groups, and each level
+#: costs the checker and KaTeX a level of recursion).
+MAX_TEX_DEPTH = 32
+#: Sizes that need a delimiter after them.
+_TEX_SIZES = {"big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr"}
+#: Operators a limit control (\limits, \nolimits) may follow.
+_TEX_OPERATORS = {"sum", "prod", "int", "oint", "lim", "limsup", "liminf", "max", "min",
+                  "sup", "inf", "det", "arg", "exp", "log", "ln", "sin", "cos", "tan", "cot",
+                  "sec", "csc", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh"}
 
 
 def _math_unicode_to_tex(tex: str) -> Optional[str]:
@@ -155,7 +164,10 @@ def tex_math_allowed(tex: str) -> bool:
     """Whether ``tex`` (the inside of one math segment) is safe and well-formed enough to
     hand to pdflatex: only allowlisted control sequences, balanced braces and
     ``\\left``/``\\right``, every command's arguments present, no double scripts, and none
-    of ``%``, ``#``, ``&``, ``^^`` or a line break (``\\\\``)."""
+    of ``%``, ``#``, ``&``, ``^^`` or a line break (``\\\\``); also what pdflatex would
+    stop at: ``\\middle`` outside ``\\left``...``\\right``, a size (``\\big``) without a
+    delimiter, a limit control (``\\limits``) that does not follow an operator, and
+    braces nested more than :data:`MAX_TEX_DEPTH` deep."""
     if "^^" in tex or not tex.strip():
         return False
     tokens = [t for t in _TEX_TOKEN.findall(tex) if not t.isspace()]
@@ -172,15 +184,19 @@ def tex_math_allowed(tex: str) -> bool:
                     return False
             elif name not in TEX_MATH_ALLOWED:
                 return False
-            if name in ("left", "right", "middle"):
+            if name in ("left", "right", "middle") or name in _TEX_SIZES:
                 if i + 1 >= len(tokens) or tokens[i + 1] not in _TEX_DELIMITERS:
                     return False
                 if name == "left":
                     lefts.append(depth)
                 elif name == "right" and (not lefts or lefts.pop() != depth):
                     return False
+                elif name == "middle" and (not lefts or lefts[-1] != depth):
+                    return False
         elif tok == "{":
             depth += 1
+            if depth > MAX_TEX_DEPTH:
+                return False
         elif tok == "}":
             depth -= 1
             if depth < 0:
@@ -194,9 +210,15 @@ def _tex_well_formed(tokens: list[str]) -> bool:
     """Arguments present and no double sub- or superscripts (tokens already checked)."""
     sup: Optional[str] = None     # None, "prime" or "done" for the current atom
     sub = False
+    operator = False              # the current atom is an operator (\\sum, \\lim, ...)
     i = 0
     while i < len(tokens):
         tok = tokens[i]
+        if tok in ("\\limits", "\\nolimits"):
+            if not operator:
+                return False      # pdflatex: "Limit controls must follow a math operator"
+            i += 1
+            continue
         if tok == "'":
             if sup == "done":
                 return False
@@ -216,9 +238,10 @@ def _tex_well_formed(tokens: list[str]) -> bool:
             i = end
             continue
         sup, sub = None, False
+        operator = tok.startswith("\\") and tok[1:] in _TEX_OPERATORS
         if tok.startswith("\\"):
             name = tok[1:]
-            if name in ("left", "right", "middle"):
+            if name in ("left", "right", "middle") or name in _TEX_SIZES:
                 i += 2
                 continue
             i += 1

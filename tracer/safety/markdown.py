@@ -22,7 +22,11 @@ _MD_SPECIAL = set("\\`*_{}[]#|$<>&")
 _SAFE_URL = re.compile(r"(?:https?://|mailto:)[^\s<>\"'`\\&]*\Z|[A-Za-z0-9._~/?#=+%-]*\Z",
                        re.IGNORECASE)
 _LINK = re.compile(r"(\]\(\s*<?)([^)\s>]*)")
-_LINK_DEFINITION = re.compile(r"^( {0,3}\[[^\]\n]+\]:[ \t]*<?)(\S*)", re.MULTILINE)
+# A reference definition, also inside quotes and list items (after their markers or their
+# indentation) and with its address on the next line.
+_LINK_DEFINITION = re.compile(
+    r"^((?:[ \t]*(?:>|[-*+](?=[ \t])|\d{1,9}[.)](?=[ \t])))*[ \t]*\[[^\]\n]+\]:[ \t]*"
+    r"(?:\n(?:[ \t]*>)*[ \t]*)?<?)(\S*)", re.MULTILINE)
 
 
 def _entity(ch: str) -> str:
@@ -62,6 +66,13 @@ def _md_text_segment(text: str) -> str:
     text = _LINK_DEFINITION.sub(
         lambda m: m.group(0) if _SAFE_URL.match(m.group(2)) else
         m.group(1).replace("[", "&#91;", 1) + m.group(2), text)
+    # No Markdown-made link or image, by whatever syntax, gets an unsafe address: pages are
+    # also cleaned after Markdown (tracer.safety.html), this is the second wall.
+    # Left-over backticks open no code span (those were taken out first), and a run of more
+    # than three * or _ is no emphasis; Markdown would still scan the rest of the text for
+    # each (and recurse once per mark of a long run): they are shown as characters.
+    text = _STRAY.sub(lambda m: m.group(0) if _RULE.match(m.string, _line_start(m))
+                      else "".join(_entity(ch) for ch in m.group(0)), text)
     out = []
     for ch in text:
         if ch == "<":
@@ -71,6 +82,15 @@ def _md_text_segment(text: str) -> str:
         else:
             out.append(ch)
     return "".join(out)
+
+
+_STRAY = re.compile(r"`+|\*{4,}|_{4,}")
+# A line that is only a thematic break (*** or ___ or more, spaces between) stays one.
+_RULE = re.compile(r"[ \t]*([*_])(?:[ \t]*\1){2,}[ \t]*$", re.MULTILINE)
+
+
+def _line_start(m: re.Match) -> int:
+    return m.string.rfind("\n", 0, m.start()) + 1
 
 
 def md_statement(statement: str, *, allow_html: bool = False) -> str:

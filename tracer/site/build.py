@@ -79,15 +79,21 @@ def build(config_file: Path, *, strict: bool = True, say: Say = _say) -> BuildRe
         site = read_config(config_file, strict=strict)
         with build_lock(site):
             discard_leftovers(site.output)
-            sources = find_problems(site.problems)
+            found: list[Diagnostic] = []
+            sources = find_problems(site.problems, found)
             cache = Cache(site.cache_dir)
             checked = check_problems(sources, cache, allow_html=site.allow_html,
-                                     workers=_workers(), course=site.course)
+                                     workers=_workers(), course=site.course, errors=found)
             pages = keep_pages(checked, cache)
             pages, pdf_stats = compile_pdfs(pages, cache, site.pdf, say=say,
                                             config_file=site.config_file)
-            staging = build_site(site, pages)
-            swap_in(staging, site.output)
+            try:
+                staging = build_site(site, pages)
+                swap_in(staging, site.output)
+            except OSError as exc:   # a folder that cannot be written: the old site stays
+                where = exc.filename or site.output
+                raise TracerError([Diagnostic(_shown(Path(where)), "cannot write the site "
+                                              f"here: {exc.strerror}")]) from None
             cache.prune()
     report = BuildReport(output=site.output, problems=len(pages),
                          reused=sum(c.cached for c in checked),
@@ -126,23 +132,29 @@ def serve(config_file: Path, dev_addr: str = "127.0.0.1:8000") -> None:
 
 # ----------------------------------------------------------------------------- phase 2
 
-def find_problems(folder: Path) -> list[Path]:
-    """The problem files of ``folder`` (``*.yaml``, ``*.yml``), in file-name order."""
+def find_problems(folder: Path, errors: Optional[list[Diagnostic]] = None) -> list[Path]:
+    """The problem files of ``folder`` (``*.yaml``, ``*.yml``), in file-name order, found
+    as ``tracer check`` finds them.  What is wrong with the folder's entries is added to
+    ``errors``, or raised when ``errors`` is None."""
+    from ..core.discover import find_problem_files
+
     if not folder.is_dir():
         raise TracerError([Diagnostic(str(folder), "no such folder: the tracer plugin's "
                                       "'problems' option names the folder of problem files")])
-    files = sorted((p for p in folder.iterdir()
-                    if p.is_file() and p.suffix.lower() in (".yaml", ".yml")),
-                   key=lambda p: p.name)
-    if not files:
-        raise TracerError([Diagnostic(str(folder), "no problem files (*.yaml) found here")])
+    files, wrong = find_problem_files([folder], folder_name=SITE_FOLDER)
+    wrong = [dataclasses.replace(d, path=_shown(Path(d.path))) for d in wrong]
+    if wrong and (errors is None or not files):
+        raise TracerError(list(errors or []) + wrong)
+    if errors is not None:
+        errors.extend(wrong)
     return files
 
 
 # ----------------------------------------------------------------------------- phase 3
 
 def check_problems(sources: Sequence[Path], cache: "Cache", *, allow_html: bool = False,
-                   workers: int = 1, course: Course = Course()) -> list[_Checked]:
+                   workers: int = 1, course: Course = Course(),
+                   errors: Sequence[Diagnostic] = ()) -> list[_Checked]:
     """Load, check, trace and render every problem file; report every broken one at once.
 
     A problem is only known to be good once it has been traced (a value can fall outside
@@ -150,12 +162,14 @@ def check_problems(sources: Sequence[Path], cache: "Cache", *, allow_html: bool 
     while the trace is at hand.  A file whose content is already in the cache passed this
     check before and is not traced again; a new one's pages are stored there as soon as
     they are made, so a build that fails on one problem keeps the work done on the others.
-    With ``workers`` > 1 the problems are traced in that many processes.
+    With ``workers`` > 1 the problems are traced in that many processes.  ``errors`` (the
+    folder's, from :func:`find_problems`) are reported with the problems' own.
     """
-    from ..core.load import problem_id
+    from ..core.load import MAX_FILE_BYTES, problem_id
+    from ..core.source import read_regular_file
 
     fingerprint = code_fingerprint()
-    diagnostics: list[Diagnostic] = []
+    diagnostics: list[Diagnostic] = list(errors)
     done: dict[int, _Checked] = {}
     jobs: list[tuple[int, str, Path, str, bool, Optional[Path], Course]] = []
     owners: dict[str, Path] = {}
@@ -169,9 +183,9 @@ def check_problems(sources: Sequence[Path], cache: "Cache", *, allow_html: bool 
             continue
         owners[id] = path
         try:
-            data = path.read_bytes()
-        except OSError as exc:
-            diagnostics.append(Diagnostic(shown, f"cannot read the file: {exc.strerror}"))
+            data = read_regular_file(path, shown, MAX_FILE_BYTES + 1)
+        except TracerError as exc:
+            diagnostics.extend(exc.diagnostics)
             continue
         key = digest(fingerprint, "problem", id, str(allow_html), data,
                      *([repr(course)] if course else []))
@@ -222,9 +236,13 @@ def _run(function: Callable, jobs: Sequence, workers: int) -> list:
         return [function(job) for job in jobs]
     from concurrent.futures import ProcessPoolExecutor
 
+    from .children import die_with_parent
+
     # fork: the workers start with tracer already imported (spawn would import it again).
+    # They die with the build, however it ends (kill -9 included).
     with ProcessPoolExecutor(max_workers=min(workers, len(jobs)),
-                             mp_context=multiprocessing.get_context("fork")) as pool:
+                             mp_context=multiprocessing.get_context("fork"),
+                             initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
         return list(pool.map(function, jobs, chunksize=max(1, len(jobs) // (8 * workers))))
 
 
@@ -251,8 +269,10 @@ def keep_pages(checked: Sequence[_Checked], cache: "Cache") -> list[ProblemPages
 
 def generate(site: Site, cache: "Cache", *, say: Say = _say) -> list[ProblemPages]:
     """Phases 2 to 5 at once: what the plugin needs under plain ``mkdocs build``/``serve``."""
-    sources = find_problems(site.problems)
-    checked = check_problems(sources, cache, allow_html=site.allow_html, course=site.course)
+    found: list[Diagnostic] = []
+    sources = find_problems(site.problems, found)
+    checked = check_problems(sources, cache, allow_html=site.allow_html, course=site.course,
+                             errors=found)
     pages = keep_pages(checked, cache)
     pages, _ = compile_pdfs(pages, cache, site.pdf, say=say, config_file=site.config_file)
     return pages

@@ -3,6 +3,8 @@
 A problem's key hashes its file, tracer's own code and templates and the libraries that
 shape the output, so a rebuild regenerates only what changed.  Entries are written whole
 (to a temporary name, then renamed): an interrupted build never leaves half an entry.
+Each entry holds the SHA-256 of its content and is checked before use, so a damaged
+cache is never published: it is a miss, and the entry is written again.
 """
 from __future__ import annotations
 
@@ -31,8 +33,11 @@ ASSETS = PACKAGE / "assets"
 class Cache:
     """Generated pages and PDFs by content hash: in memory and, given a folder, on disk.
 
-    Entries are written whole (to a temporary file, then renamed), so an interrupted build
-    never leaves a half-written entry behind; an unreadable entry is a miss.
+    Entries are written whole (to a temporary name, then renamed), so an interrupted build
+    never leaves a half-written entry behind.  Every entry carries the SHA-256 of what it
+    holds and is checked against it before use: a file changed, cut short or removed on
+    disk, or an unreadable index, makes the entry a miss, and storing it again replaces
+    it.  A cache that cannot be written only costs time.
     """
 
     def __init__(self, folder: Optional[Path]):
@@ -43,80 +48,89 @@ class Cache:
         self._kinds_used: set[str] = set()
 
     def pages(self, key: str) -> Optional[ProblemPages]:
-        """The pages stored under ``key``, or None.  Their files stay on disk: the pages
-        name them, and they are read only if something needs their content."""
+        """The pages stored under ``key``, or None.  Their files stay on disk (the pages
+        name them; MkDocs copies them), after each has been checked against its hash."""
         self.used.add(key)
         self._kinds_used.add("pages")
         if key in self._pages:
             return self._pages[key]
         folder = self._path("pages", key)
-        if folder is None or not (folder / _INDEX).is_file():
+        if folder is None:
             return None
-        try:
-            data = json.loads((folder / _INDEX).read_text(encoding="utf-8"))
-            files = {name: folder / name for name in data["files"]}
-            pages = ProblemPages(id=data["id"], title=data["title"], tags=tuple(data["tags"]),
-                                 source=data["source"], files=files)
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
-        if not all(path.is_file() for path in files.values()):
-            return None
-        self._pages[key] = pages
+        pages = _read_entry(folder)
+        if pages is not None:
+            self._pages[key] = pages
         return pages
 
     def store_pages(self, key: str, pages: ProblemPages) -> ProblemPages:
-        """Keep ``pages`` under ``key``: a folder of its files and an index.  Returns the
-        pages as kept: on disk, they name the stored files instead of holding the content."""
+        """Keep ``pages`` under ``key``: a folder of its files and an index of their hashes.
+        Returns the pages as kept: on disk, they name the stored files instead of holding
+        the content."""
         self.used.add(key)
         folder = self._path("pages", key)
-        if folder is not None and not folder.is_dir():
-            self._write_pages(folder, pages)
-        if folder is not None and folder.is_dir():
-            pages = dataclasses.replace(pages, files={n: folder / n for n in pages.files})
+        if folder is not None:
+            stored = all(isinstance(c, Path) and c.parent == folder for c in pages.files.values())
+            if not stored and self._write_pages(folder, pages):
+                pages = dataclasses.replace(pages, files={n: folder / n for n in pages.files})
         self._pages[key] = pages
         return pages
 
-    def _write_pages(self, folder: Path, pages: ProblemPages) -> None:
+    def _write_pages(self, folder: Path, pages: ProblemPages) -> bool:
         tmp = folder.with_name(f"{folder.name}.{os.getpid()}.tmp")
+        old = folder.with_name(f"{folder.name}.{os.getpid()}.old.tmp")
         try:
-            shutil.rmtree(tmp, ignore_errors=True)
+            _remove(tmp)
             tmp.mkdir(parents=True)
+            hashes = {}
             for name in pages.files:
                 content = pages.content(name)
+                data = content if isinstance(content, bytes) else content.encode("utf-8")
                 (tmp / name).parent.mkdir(parents=True, exist_ok=True)  # components/...
-                (tmp / name).write_bytes(content if isinstance(content, bytes)
-                                         else content.encode("utf-8"))
-            index = {"id": pages.id, "title": pages.title, "tags": list(pages.tags),
-                     "source": pages.source, "files": sorted(pages.files)}
-            (tmp / _INDEX).write_text(json.dumps(index, sort_keys=True, ensure_ascii=False),
+                (tmp / name).write_bytes(data)
+                hashes[name] = hashlib.sha256(data).hexdigest()
+            entry = {"id": pages.id, "title": pages.title, "tags": list(pages.tags),
+                     "source": pages.source, "files": hashes}
+            (tmp / _INDEX).write_text(json.dumps({"entry": entry, "sha256": _sealed(entry)},
+                                                 sort_keys=True, ensure_ascii=False),
                                       encoding="utf-8")
+            if folder.exists():      # a damaged entry (it was a miss): replaced whole
+                os.replace(folder, old)
             os.replace(tmp, folder)   # whole or not at all: a half-written entry never counts
+            _remove(old)
+            return True
         except OSError:
-            shutil.rmtree(tmp, ignore_errors=True)   # a cache that cannot be written costs time
+            _remove(tmp)   # a cache that cannot be written costs time
+            return False
 
     def pdf(self, key: str) -> Optional[bytes]:
-        """The PDF stored under ``key``, or None."""
+        """The PDF stored under ``key`` (checked against its hash), or None."""
         self.used.add(key)
         self._kinds_used.add("pdf")
         if key in self._pdfs:
             return self._pdfs[key]
-        path = self._path("pdf", key + ".pdf")
-        if path is None or not path.is_file():
+        path = self._path("pdf", key + _BLOB)
+        if path is None:
             return None
-        data = path.read_bytes()
-        if not data.startswith(b"%PDF"):
+        try:
+            blob = path.read_bytes()
+        except OSError:
+            return None
+        head, _, data = blob.partition(b"\n")
+        if head != b"sha256=" + hashlib.sha256(data).hexdigest().encode() or \
+                not data.startswith(b"%PDF"):
             return None
         self._pdfs[key] = data
         return data
 
     def store_pdf(self, key: str, data: bytes) -> None:
-        """Keep a PDF under ``key``."""
+        """Keep a PDF under ``key``, with its hash."""
         self.used.add(key)
         self._pdfs[key] = data
-        self._write(("pdf", key + ".pdf"), data)
+        self._write(("pdf", key + _BLOB),
+                    b"sha256=" + hashlib.sha256(data).hexdigest().encode() + b"\n" + data)
 
     def prune(self) -> None:
-        """Forget every entry this build did not use (and temporary files left behind).
+        """Forget every entry this build did not use (and what dead builds left behind).
 
         Only kinds of entries this build looked up are pruned: a build without pdflatex
         keeps the PDFs of the last build that had it.
@@ -132,12 +146,13 @@ class Cache:
             if not folder.is_dir():
                 continue
             for path in folder.iterdir():
-                if path.name.split(".")[0] not in self.used or path.name.endswith(".tmp"):
-                    if path.is_dir():
-                        shutil.rmtree(path, ignore_errors=True)
-                    else:
-                        with contextlib.suppress(OSError):
-                            path.unlink()
+                if path.name.endswith(".tmp"):
+                    stale = not _alive(_pid_of(path.name))   # another build's, while it runs
+                else:
+                    stale = path.name.split(".")[0] not in self.used or \
+                        (kind == "pdf" and not path.name.endswith(_BLOB))
+                if stale:
+                    _remove(path)
 
     def _path(self, kind: str, name: str) -> Optional[Path]:
         return None if self.folder is None else self.folder / kind / name
@@ -146,13 +161,73 @@ class Cache:
         if self.folder is None:
             return
         path = self.folder.joinpath(*parts)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
             tmp.write_bytes(data)
             os.replace(tmp, path)
         except OSError:
-            pass    # a cache that cannot be written only costs time
+            _remove(tmp)    # a cache that cannot be written only costs time
+
+
+#: A stored PDF's file: its hash on the first line, then the PDF.
+_BLOB = ".entry"
+
+
+def _sealed(entry: dict) -> str:
+    return hashlib.sha256(json.dumps(entry, sort_keys=True, ensure_ascii=False)
+                          .encode("utf-8")).hexdigest()
+
+
+def _read_entry(folder: Path) -> Optional[ProblemPages]:
+    """A stored entry whose index and every file match their hashes, or None."""
+    try:
+        sealed = json.loads((folder / _INDEX).read_text(encoding="utf-8"))
+        entry = sealed["entry"]
+        if sealed["sha256"] != _sealed(entry):
+            return None
+        files = {}
+        for name, expected in entry["files"].items():
+            if "/" in name or name in ("", ".", "..", _INDEX):
+                return None
+            path = folder / name
+            if hashlib.sha256(path.read_bytes()).hexdigest() != expected:
+                return None
+            files[name] = path
+        return ProblemPages(id=entry["id"], title=entry["title"], tags=tuple(entry["tags"]),
+                            source=entry["source"], files=files)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+
+def _pid_of(name: str) -> int:
+    """The process id in a temporary name ``<key>.<pid>[.old].tmp`` (0 if none)."""
+    for part in name.split(".")[1:]:
+        if part.isdigit():
+            return int(part)
+    return 0
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    if pid == os.getpid():
+        return False          # this build's own leftovers: it is done with them
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True           # someone else's process
+    return True
 
 
 def code_fingerprint() -> str:

@@ -15,6 +15,7 @@ from typing import Any, Callable, Mapping, Optional, Sequence, Union
 from ..core.errors import Diagnostic, TracerError
 from ..exporters.latex import TEX_DOCUMENTS
 from .cache import Cache, digest
+from .children import kill_with_parent, remove_dead_tex_folders, tex_folder_prefix
 from .pages import SITE_FOLDER, ProblemPages
 
 __all__ = ["compile_pdfs", "run_pdflatex", "PDFLATEX_MISSING", "SOURCE_DATE_EPOCH"]
@@ -26,7 +27,11 @@ SOURCE_DATE_EPOCH = 315532800
 PDFLATEX_MISSING = ("pdflatex not found: PDFs skipped; install TeX Live (Debian/Ubuntu: "
                     "apt-get install texlive-latex-base texlive-latex-recommended "
                     "texlive-pictures) to get them")
-#: The generated LaTeX documents that become PDFs.
+#: LaTeX documents larger than this are published without their PDF: pdflatex holds a
+#: whole display (an answer key's backward pass) in its main memory of 5 million words,
+#: which the answer key of a 10 000-term sum overflows after minutes of work.  The build
+#: says which PDFs it left out.
+MAX_PDF_TEX_BYTES = 1_000_000
 
 Say = Callable[[str], None]
 
@@ -59,6 +64,7 @@ def compile_pdfs(pages: Sequence[ProblemPages], cache: "Cache", mode: Union[str,
         stats["skipped"] = True
         return list(pages), stats
 
+    remove_dead_tex_folders()       # what builds killed while compiling left behind
     version = _tool_version(pdflatex)
     jobs: list[tuple[int, str, str]] = []       # (problem index, tex name, cache key)
     found: dict[tuple[int, str], bytes] = {}
@@ -66,6 +72,11 @@ def compile_pdfs(pages: Sequence[ProblemPages], cache: "Cache", mode: Union[str,
         inputs = _tex_inputs(problem)
         for name in TEX_DOCUMENTS:
             if name not in problem.files:
+                continue
+            if len(inputs[name].encode("utf-8")) > MAX_PDF_TEX_BYTES:
+                say(f"{SITE_FOLDER}/{problem.id}/{name[:-4]}.pdf left out: its LaTeX has "
+                    f"{len(inputs[name]) // 1000:,} kB, more than pdflatex is given "
+                    f"({MAX_PDF_TEX_BYTES // 1000:,} kB); the .tex is published")
                 continue
             key = digest(version, name, *(f"{n}\0{inputs[n]}" for n in sorted(inputs)))
             pdf = cache.pdf(key)
@@ -116,7 +127,7 @@ def run_pdflatex(pdflatex: str, name: str, inputs: Mapping[str, str]) -> bytes:
     """
     env = dict(os.environ, openin_any="p", openout_any="p", FORCE_SOURCE_DATE="1",
                SOURCE_DATE_EPOCH=os.environ.get("SOURCE_DATE_EPOCH", str(SOURCE_DATE_EPOCH)))
-    with tempfile.TemporaryDirectory(prefix="tracer-tex-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=tex_folder_prefix()) as tmp:
         for file_name, text in inputs.items():
             Path(tmp, file_name).write_text(text, encoding="utf-8")
         log_file = Path(tmp, name[:-4] + ".log")
@@ -126,13 +137,15 @@ def run_pdflatex(pdflatex: str, name: str, inputs: Mapping[str, str]) -> bytes:
                     [pdflatex, "-no-shell-escape", "-interaction=nonstopmode",
                      "-halt-on-error", name],
                     cwd=tmp, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                    stderr=subprocess.STDOUT, timeout=300)
+                    stderr=subprocess.STDOUT, timeout=300,
+                    preexec_fn=kill_with_parent)    # it dies with the build
             except subprocess.TimeoutExpired:
                 raise _LatexFailed("it ran for more than 5 minutes") from None
             log = log_file.read_text(encoding="latin-1") if log_file.exists() else \
                 proc.stdout.decode("latin-1")
             if proc.returncode != 0:
-                raise _LatexFailed(_latex_error(log))
+                # Some errors (a line past TeX's buffer) reach the terminal, not the log.
+                raise _LatexFailed(_latex_error(log + "\n" + proc.stdout.decode("latin-1")))
             # Cross-references, outlines and longtable's column widths settle on a rerun.
             if not re.search(r"Rerun to get|Rerun LaTeX|Label\(s\) may have changed", log):
                 break

@@ -36,6 +36,7 @@ from mkdocs.plugins import BasePlugin, get_plugin_logger
 from mkdocs.structure.files import File, Files
 
 from ..core.errors import TracerError
+from ..safety.html import clean_html
 from .build import check_problems, find_problems, generate, keep_pages
 from .cache import ASSETS, Cache
 from .config import Site, site_settings
@@ -77,6 +78,7 @@ class TracerPlugin(BasePlugin[TracerConfig]):
         self._cache: Optional[Cache] = None
         #: The list of problems, added below a hand-written home page (index.md).
         self._catalogue: Optional[str] = None
+        self._generated: set[str] = set()    # the pages this plugin made (src URIs)
 
     def use_pages(self, pages: Optional[Sequence[ProblemPages]]) -> None:
         """Publish these prepared pages in the next build instead of generating them
@@ -121,6 +123,7 @@ class TracerPlugin(BasePlugin[TracerConfig]):
             raise PluginError(
                 "these hand-written files in the docs folder have the names of generated "
                 f"ones: {', '.join(clash)}; rename or remove them (tracer never overwrites them)")
+        self._generated = {uri for uri in generated if uri.endswith(".md")}
         for uri, content in generated.items():
             if isinstance(content, Path):   # a cached file: MkDocs reads or copies it
                 files.append(File.generated(config, uri, abs_src_path=str(content)))
@@ -140,6 +143,12 @@ class TracerPlugin(BasePlugin[TracerConfig]):
                 page.file.generated_by is None:
             return markdown.rstrip("\n") + "\n\n" + self._catalogue
         return None
+    def on_page_content(self, html: str, *, page: Any, config: Any, files: Any) -> str:
+        """A generated page's HTML (a statement's Markdown in it) against the allow-list of
+        :mod:`tracer.safety.html`; the hand-written pages are the site owner's own."""
+        if page.file.generated_by is not None and page.file.src_uri in self._generated:
+            return clean_html(html)
+        return html
 
     def on_serve(self, server: Any, *, config: Any, builder: Any) -> Any:
         site = site_settings(config, self)
@@ -164,7 +173,7 @@ class TracerPlugin(BasePlugin[TracerConfig]):
         """Every problem's pages; a broken problem's pages are its errors."""
         pages: list[ProblemPages] = []
         try:
-            sources = find_problems(site.problems)
+            sources = find_problems(site.problems, [])   # the errors were logged already
         except TracerError:
             return pages
         for path in sources:

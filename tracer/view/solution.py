@@ -10,6 +10,7 @@ closed forms and the gradient-descent step.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass
 from typing import Mapping, Optional
 
@@ -156,6 +157,7 @@ class Solution:
     trace: Trace
     data: tuple[str, ...] = ()             # inputs given as data: never differentiated
     repeat: Optional[Repeat] = None        # the steps the problem's repeat made
+    closed_too_large: bool = False         # closed forms left out: too long written out
 
     @property
     def values(self) -> dict[str, float]:
@@ -194,7 +196,8 @@ def solve(graph: Graph, trace: Trace, derivation: Optional[Derivation] = None) -
         kink_ops=tuple(sorted({n.op for line in gates for n in walk(line.expr)
                                if isinstance(n, Call) and PRIMITIVES[n.op].kink is not None})),
         trace=trace, data=tuple(n for n in trace.inputs if n in trace.constants),
-        repeat=problem.repeat)
+        repeat=problem.repeat,
+        closed_too_large=derivation.closed is not None and derivation.closed.too_large)
 
 
 def _forward_line(node: NodeTrace, values: Mapping[str, float], rounding: Optional[int],
@@ -206,21 +209,37 @@ def _forward_line(node: NodeTrace, values: Mapping[str, float], rounding: Option
     return ForwardLine(node.name, node.expr, node.value, rounded, locals_)  # type: ignore
 
 
+def _uses(operands: tuple[str, ...]) -> tuple[dict[str, int], list[int]]:
+    """How often each operand is used, and for each slot which use of its operand it is
+    (once per gate: counting per step would cost a gate of n operands n^2)."""
+    total = Counter(operands)
+    seen: Counter = Counter()
+    which = []
+    for name in operands:
+        seen[name] += 1
+        which.append(seen[name])
+    return total, which
+
+
 def _steps(trace: Trace, lines: dict[str, ForwardLine]) -> tuple[Step, ...]:
     sums = {a.node: a for a in trace.sums}
     nodes = {n.name: n for n in trace.nodes}
     # A gate has a local gradient per use of a name, but none into data: find it by slot.
     local_at = {(line.name, l.slot): l for line in lines.values() for l in line.locals}
+    counted: dict[str, tuple[dict[str, int], list[int]]] = {}
     steps = []
     for index, s in enumerate(trace.backward, 1):
         source = nodes[s.source]
-        uses = source.operands.count(s.node)
+        if s.source not in counted:
+            counted[s.source] = _uses(source.operands)
+        total_uses, which = counted[s.source]
+        uses = total_uses[s.node]
         total = sums.get(s.node)
         steps.append(Step(
             index=index, node=s.node, source=s.source, slot=s.slot, path=s.path,
             upstream=s.upstream, local=local_at[(s.source, s.slot)],
             contribution=s.contribution, kink_op=source.op,
-            use=source.operands[:s.slot + 1].count(s.node) if uses > 1 else None, uses=uses,
+            use=which[s.slot] if uses > 1 else None, uses=uses,
             sum=total if total is not None and s.path == len(total.contributions) else None))
     return tuple(steps)
 
@@ -268,7 +287,7 @@ def _final(trace: Trace) -> tuple[FinalGradient, ...]:
 def _closed(trace: Trace, derivation: Derivation
             ) -> tuple[tuple[ClosedForm, ...], tuple[str, ...], Optional[object]]:
     forms = derivation.closed
-    if forms is None:
+    if forms is None or forms.too_large:
         return (), (), None
     numeric = dict(trace.numeric)
     gradients = trace.gradients
