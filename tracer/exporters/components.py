@@ -17,7 +17,7 @@ __all__ = ["ComponentsExporter", "FOLDER", "PARTS"]
 #: Where the component view's files go, inside the problem's folder.
 FOLDER = "components"
 #: The exporters that make them.
-PARTS = ("markdown", "figures", "code")
+PARTS = ("markdown", "figures", "plots", "code")
 
 
 @register

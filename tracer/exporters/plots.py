@@ -27,6 +27,7 @@ from ..notation.numbers import format_const
 from ..notation.svg import TABLE as SVG, name_parts
 from ..view.plots import Activation, GradientFlow, activations, gradient_flow
 from ..view.solution import Solution
+from ..view.tensor_solution import is_tensor
 from .base import Content, Exporter, Options, environment, register, shared
 from .figures.text import TIKZ_UNIT, Text, _text, name_text
 from .plotting import (COLOURS, STYLES, FONT, Guide, Line, Mark, P, Plot, PlotFrame, Scale,
@@ -270,4 +271,6 @@ class PlotsExporter(Exporter):
     order = 35
 
     def files(self, solution: Solution, options: Options) -> dict[str, Content]:
+        if is_tensor(solution):     # layers: their documents draw no such plots yet
+            return {}
         return plot_documents(solution)
