@@ -20,7 +20,8 @@ from tracer.view.solution import solve
 ROOT = Path(__file__).resolve().parent.parent
 PROBLEMS = ROOT / "problems"
 #: The files of the document exporters (the site's pages, print, generated code).
-DOCUMENT_NAMES = ("worksheet.md", "answers.md", "worksheet.tex", "answers.tex", "staged.py",
+DOCUMENT_NAMES = ("worksheet.md", "answers.md", "worksheet.student.md", "worksheet.tex",
+                  "answers.tex", "staged.py",
                   "check_torch.py")
 
 

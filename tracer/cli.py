@@ -62,11 +62,16 @@ def cmd_check(args: argparse.Namespace) -> int:
         return _report([TracerError([Diagnostic(", ".join(args.paths), "no problem files "
                                                 "(*.yaml) found here")])])
     failures = []
+    graphs = []
     for path in files:
         try:
-            _trace_file(path, check=False)
+            graphs.append(_trace_file(path, check=False)[0])
         except TracerError as exc:
             failures.append(exc)
+    if args.variants and not failures:
+        from .site.classroom import check_variants
+
+        return _report(check_variants(graphs, args.variants, args.salt or ""))
     if not failures:
         print(f"{len(files)} problem file{'s' if len(files) != 1 else ''} checked: no errors")
     return _report(failures)
@@ -107,6 +112,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p = sub.add_parser("check", help="validate problem files without building anything")
     p.add_argument("paths", nargs="*", default=["problems"], help="files or folders "
                    "(default: problems)")
+    p.add_argument("--variants", type=int, default=0, metavar="N", help="also draw N "
+                   "variants of each problem and fail where fewer than 90%% are usable")
+    p.add_argument("--salt", default=None, help="the course salt variants are drawn with")
     p.set_defaults(run=cmd_check)
 
     p = sub.add_parser("build", help="build worksheets, answer keys and the site")

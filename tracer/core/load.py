@@ -6,6 +6,7 @@ at once with its line.
 """
 from __future__ import annotations
 
+import datetime
 import math
 import re
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ import yaml
 
 from .errors import Diagnostic, TracerError, did_you_mean
 from .expr import Expr, ExprError, parse, valid_name_reason
+from .variants import Tolerance, VariantSpec, read_release, read_tolerance, read_variants
 
 __all__ = ["Problem", "NodeDef", "Update", "load", "load_text", "problem_id",
            "MAX_FILE_BYTES", "KEYS"]
@@ -24,7 +26,7 @@ __all__ = ["Problem", "NodeDef", "Update", "load", "load_text", "problem_id",
 MAX_FILE_BYTES = 1024 * 1024
 #: Every top-level key a problem file may have.
 KEYS = ("title", "statement", "inputs", "nodes", "expression", "output", "wrt", "precision",
-        "rounding", "update", "tags")
+        "rounding", "update", "tags", "variants", "release", "tolerance")
 UPDATE_KEYS = ("learning_rate", "params")
 DEFAULT_PRECISION = 4
 
@@ -76,6 +78,9 @@ class Problem:
     update: Optional[Update] = None
     tags: tuple[str, ...] = ()
     lines: dict[str, int] = field(default_factory=dict, compare=False)
+    variants: Optional[VariantSpec] = None      # how the inputs vary (tracer.core.variants)
+    release: Optional[datetime.date] = None     # the day the key joins the student edition
+    tolerance: Tolerance = Tolerance()          # how close a checked answer must be
 
     def line(self, key: str) -> Optional[int]:
         """The line of a top-level key (``"output"``) or of a name (``"inputs.x1"``)."""
@@ -368,6 +373,13 @@ class _Checker:
             fields["update"] = self.update(values["update"])
         if "tags" in values:
             fields["tags"] = self.names(values["tags"], "tags")
+        if "variants" in values:
+            fields["variants"] = read_variants(self, values["variants"],
+                                               fields.get("inputs") or ())
+        if "release" in values:
+            fields["release"] = read_release(self, values["release"])
+        if "tolerance" in values:
+            fields["tolerance"] = read_tolerance(self, values["tolerance"])
 
         if self.errors:
             raise TracerError(sorted(self.errors, key=lambda d: (d.line or 0, d.column or 0)))

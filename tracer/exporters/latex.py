@@ -6,6 +6,7 @@ from ..safety.latex import tex_statement
 from ..view.solution import Solution
 from .base import (Content, Download, Exporter, Options, context, document_environment,
                    register, shared)
+from .checking import note
 from .code import generated_code
 from .mathtex import tex_solution
 
@@ -27,6 +28,7 @@ class LatexExporter(Exporter):
     def files(self, solution: Solution, options: Options) -> dict[str, Content]:
         env = document_environment()
         names = context(shared(solution, tex_solution), statement_tex=tex_statement(solution.statement),
-                        code=shared(solution, generated_code))
+                        code=shared(solution, generated_code),
+                        note=note(solution, options.seed, options.number, options.student))
         return {name: env.get_template(f"latex/{name}.j2").render(names)
                 for name in TEX_DOCUMENTS}

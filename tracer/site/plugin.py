@@ -43,7 +43,8 @@ NAV_PLACEHOLDER = SITE_FOLDER + "/"
 #: Where tracer's own scripts, styles and KaTeX are served from, inside the site.
 ASSET_FOLDER = "assets/tracer"
 _STYLES = ("katex/katex.min.css", "tracer.css")
-_SCRIPTS = ("katex/katex.min.js", "katex/contrib/auto-render.min.js", "tracer.js")
+_SCRIPTS = ("katex/katex.min.js", "katex/contrib/auto-render.min.js", "tracer.js",
+            "tracer-check.js")
 
 
 class TracerConfig(base.Config):

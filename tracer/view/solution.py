@@ -17,6 +17,7 @@ from ..core.engine import Accumulation, NodeTrace, ParamUpdate, Trace, UpdateTra
 from ..core.expr import Call, Expr, evaluate, walk
 from ..core.graph import Graph
 from ..core.primitives import PRIMITIVES
+from ..core.variants import Tolerance
 from .derive import Derivation, LocalFormula, derive
 
 __all__ = ["Solution", "Value", "LocalGradient", "ForwardLine", "Step", "Block", "GateGroup",
@@ -153,6 +154,7 @@ class Solution:
     update: Optional[UpdateSolution]
     kink_ops: tuple[str, ...]              # kinked operations the gates use
     trace: Trace
+    tolerance: Optional[Tolerance] = None  # how close a checked answer must be
 
     @property
     def values(self) -> dict[str, float]:
@@ -183,7 +185,7 @@ def solve(graph: Graph, trace: Trace, derivation: Optional[Derivation] = None) -
         update=_update(trace.update, gates, trace.rounding),
         kink_ops=tuple(sorted({n.op for line in gates for n in walk(line.expr)
                                if isinstance(n, Call) and PRIMITIVES[n.op].kink is not None})),
-        trace=trace)
+        trace=trace, tolerance=problem.tolerance)
 
 
 def _forward_line(node: NodeTrace, values: Mapping[str, float], rounding: Optional[int],
