@@ -78,9 +78,17 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from .site.build import build
+    import datetime
 
-    build(Path(args.config))
+    from .site.build import Classroom, build
+
+    try:
+        today = datetime.date.fromisoformat(args.today) if args.today else None
+    except ValueError:
+        return _report([TracerError([Diagnostic("--today", "give the day as YYYY-MM-DD")])])
+    build(Path(args.config), classroom=Classroom(
+        students=Path(args.students) if args.students else None, variants=args.variants,
+        salt=args.salt, release_keys=args.release_keys, today=today))
     return 0
 
 
@@ -119,6 +127,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     p = sub.add_parser("build", help="build worksheets, answer keys and the site")
     p.add_argument("-f", "--config", default="mkdocs.yml", help="the site's mkdocs.yml")
+    p.add_argument("--students", metavar="ROSTER.csv", help="a worksheet and key of every "
+                   "problem for each student of the roster (columns id, name)")
+    p.add_argument("--variants", type=int, default=0, metavar="N", help="N numbered variants "
+                   "of every problem")
+    p.add_argument("--salt", help="the course salt variants are drawn with (default: the "
+                   "tracer plugin's salt in mkdocs.yml)")
+    p.add_argument("--release-keys", action="store_true", help="publish every answer key in "
+                   "the student edition")
+    p.add_argument("--today", metavar="YYYY-MM-DD", help="the day release dates are compared "
+                   "with (default: today)")
     p.set_defaults(run=cmd_build)
 
     p = sub.add_parser("serve", help="preview the site, rebuilding a problem when it changes")

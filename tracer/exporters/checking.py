@@ -24,7 +24,7 @@ import json
 import math
 import struct
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Sequence
 
 from ..core.variants import Tolerance
 from ..notation.numbers import fmt
@@ -79,14 +79,18 @@ def note(solution: Solution, seed: str = "", number: Optional[int] = None,
          student: str = "") -> Note:
     """The note of ``solution`` rendered as the variant of ``seed`` (its own inputs when
     empty)."""
-    return Note(solution.id, (seed or canonical_seed(solution))[:8], number, student)
+    return Note(solution.id, (seed or _own_seed(solution))[:8], number, student)
 
 
-def canonical_seed(solution: Solution) -> str:
+def canonical_seed(problem_id: str, inputs: Sequence[tuple[str, float]]) -> str:
     """The seed of a problem's own inputs (a drawn variant has the seed it was drawn
     from): it names the variant on paper and salts its check data."""
-    inputs = ",".join(f"{v.name}={v.value!r}" for v in solution.inputs)
-    return hashlib.sha256(f"canonical\0{solution.id}\0{inputs}".encode()).hexdigest()
+    text = ",".join(f"{name}={value!r}" for name, value in inputs)
+    return hashlib.sha256(f"canonical\0{problem_id}\0{text}".encode()).hexdigest()
+
+
+def _own_seed(solution: Solution) -> str:
+    return canonical_seed(solution.id, [(v.name, v.value) for v in solution.inputs])
 
 
 def _sha(text: str) -> bytes:
@@ -142,7 +146,7 @@ def _blank_items(salt: str, a: float, rtol: float, atol: float, digits: int) -> 
 def check_data(solution: Solution, seed: Optional[str] = None) -> str:
     """The check data of a worksheet as compact JSON: the tolerances, the precision and,
     per blank, its salt and items."""
-    seed = seed or canonical_seed(solution)
+    seed = seed or _own_seed(solution)
     tolerance = solution.tolerance or Tolerance()
     rtol, atol = tolerance.rtol, tolerance.atol
     digits = solution.precision

@@ -25,6 +25,11 @@ class Site:
     allow_html: bool
     mkdocs: Any = field(default=None, compare=False, repr=False)   # the MkDocsConfig
     plugin: Any = field(default=None, compare=False, repr=False)   # the TracerPlugin
+    # The classroom (tracer.site.editions): the course salt variants are drawn with, the
+    # instructor edition's folder, whether every key is released to the student edition.
+    salt: str = ""
+    instructor_output: Optional[Path] = None
+    release_keys: bool = False
 
 
 
@@ -62,7 +67,9 @@ def site_settings(config: Any, plugin: Any) -> Site:
     return Site(config_file=Path(config.config_file_path or "mkdocs.yml"),
                 problems=root / options.problems, output=Path(config.site_dir).resolve(),
                 cache_dir=(root / cache) if cache else None, pdf=options.pdf,
-                allow_html=bool(options.allow_html), mkdocs=config, plugin=plugin)
+                allow_html=bool(options.allow_html), mkdocs=config, plugin=plugin,
+                salt=options.salt, instructor_output=(root / options.instructor_dir).resolve(),
+                release_keys=bool(options.release_keys))
 
 
 

@@ -17,6 +17,8 @@ which hand a ``tracer build``'s prepared pages to the plugin through :meth:`use_
 """
 from __future__ import annotations
 
+import copy
+import datetime
 import os
 from pathlib import Path
 from typing import Any, Optional, Sequence
@@ -31,7 +33,8 @@ from ..core.errors import TracerError
 from .build import check_problems, find_problems, generate, keep_pages
 from .cache import ASSETS, Cache
 from .config import Site, site_settings
-from .pages import SITE_FOLDER, ProblemPages, home_page, problems_nav
+from .editions import Edition, edition, release_dates, released
+from .pages import SITE_FOLDER, ProblemPages
 from .pdf import SOURCE_DATE_EPOCH, compile_pdfs
 
 __all__ = ["TracerPlugin", "TracerConfig", "NAV_PLACEHOLDER", "ASSET_FOLDER"]
@@ -54,6 +57,13 @@ class TracerConfig(base.Config):
     pdf = c.Choice(("auto", True, False), default="auto")
     cache_dir = c.Type(str, default=".tracer-cache")
     allow_html = c.Type(bool, default=False)
+    # The classroom: the course salt of the variants, the instructor edition's folder
+    # (tracer build), every key released to the student edition, and the edition a plain
+    # `mkdocs build` makes.
+    salt = c.Type(str, default="")
+    instructor_dir = c.Type(str, default="public-instructor")
+    release_keys = c.Type(bool, default=False)
+    edition = c.Choice(("student", "instructor"), default="student")
 
 
 class TracerPlugin(BasePlugin[TracerConfig]):
@@ -62,8 +72,16 @@ class TracerPlugin(BasePlugin[TracerConfig]):
     def __init__(self) -> None:
         #: Pages prepared by ``tracer build``; when None the plugin generates them itself.
         self.prepared: Optional[list[ProblemPages]] = None
+        #: An edition prepared by ``tracer build`` (all its files and navigation).
+        self.edition: Optional[Edition] = None
         self.command = "build"
         self._cache: Optional[Cache] = None
+        self._nav: Optional[list] = None
+        self._made_nav: Optional[list] = None
+
+    def use_edition(self, edition: Optional[Edition]) -> None:
+        """Publish this prepared edition in the next build; None to go back."""
+        self.edition = edition
 
     def use_pages(self, pages: Optional[Sequence[ProblemPages]]) -> None:
         """Publish these prepared pages in the next build instead of generating them
@@ -77,6 +95,10 @@ class TracerPlugin(BasePlugin[TracerConfig]):
         self.command = command
 
     def on_config(self, config: Any) -> Any:
+        # The nav as written: each build (one per edition) expands it anew.  MkDocs calls
+        # this again on every build of the same configuration, whose nav is then ours.
+        if self._nav is None or config.nav is not self._made_nav:
+            self._nav = copy.deepcopy(config.nav)
         if config.use_directory_urls:
             # Pages would move to problems/<id>/answers/ and the relative links of their
             # figures (src="step-01.svg") would point one folder too deep.
@@ -94,12 +116,12 @@ class TracerPlugin(BasePlugin[TracerConfig]):
         return config
 
     def on_files(self, files: Files, *, config: Any) -> Files:
-        site = site_settings(config, self)
-        pages = self.prepared if self.prepared is not None else self._generate(site)
-        generated: dict[str, Any] = {"index.md": home_page(pages)}
-        for problem in pages:
-            for name, content in problem.files.items():
-                generated[f"{SITE_FOLDER}/{problem.id}/{name}"] = content
+        made = self.edition
+        if made is None:
+            site = site_settings(config, self)
+            pages = self.prepared if self.prepared is not None else self._generate(site)
+            made = self._edition(site, pages)
+        generated: dict[str, Any] = dict(made.files)
         clash = sorted(uri for uri in generated if files.get_file_from_path(uri) is not None)
         if clash:
             raise PluginError(
@@ -115,8 +137,23 @@ class TracerPlugin(BasePlugin[TracerConfig]):
             if path.is_file() and path.suffix != ".md":
                 uri = f"{ASSET_FOLDER}/{path.relative_to(ASSETS).as_posix()}"
                 files.append(File.generated(config, uri, abs_src_path=str(path)))
-        config.nav = _expand_nav(config.nav, problems_nav(pages))
+        nav = _expand_nav(copy.deepcopy(self._nav), made.problems_nav)
+        config.nav = nav + made.students_nav if nav is not None and made.students_nav else nav
+        self._made_nav = config.nav
         return files
+
+    def _edition(self, site: Site, pages: list[ProblemPages]) -> Edition:
+        """The edition of the plugin's ``edition`` option (the student edition unless it
+        says otherwise), without variants: what plain ``mkdocs build`` publishes."""
+        name = self.config.edition
+        keys: set[str] = set()
+        if name == "student":
+            try:
+                dates = release_dates(find_problems(site.problems))
+            except TracerError:
+                dates = {p.id: None for p in pages}
+            keys = released(dates, site.release_keys, datetime.date.today())
+        return edition(name, pages, [], [], keys)
 
     def on_serve(self, server: Any, *, config: Any, builder: Any) -> Any:
         site = site_settings(config, self)
