@@ -92,6 +92,28 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from .core.variants import Tolerance
+    from .exporters.quiz import QuizSettings
+    from .site.quizzes import export
+
+    files = _problem_files(args.problems)
+    if not files:
+        return _report([TracerError([Diagnostic(", ".join(args.problems), "no problem files "
+                                                "(*.yaml) found here")])])
+    tolerance = None
+    if args.rtol is not None or args.atol is not None:
+        tolerance = Tolerance(1e-2 if args.rtol is None else args.rtol,
+                              1e-8 if args.atol is None else args.atol)
+    size = export(args.format, files, Path(args.output), variants=args.variants,
+                  salt=args.salt or "", settings=QuizSettings(
+                      blanks=args.blanks, points=args.points, tolerance=tolerance,
+                      cloze=args.cloze))
+    print(f"wrote {args.output} ({size // 1024} KiB, {len(files)} problem"
+          f"{'s' if len(files) != 1 else ''})", file=sys.stderr)
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from .site.build import serve
 
@@ -138,6 +160,25 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--today", metavar="YYYY-MM-DD", help="the day release dates are compared "
                    "with (default: today)")
     p.set_defaults(run=cmd_build)
+
+    p = sub.add_parser("export", help="export problems as a Moodle XML or QTI 1.2 quiz")
+    p.add_argument("format", choices=("moodle", "qti"), help="moodle: Moodle XML; qti: an "
+                   "IMS QTI 1.2 package (Canvas, Blackboard)")
+    p.add_argument("problems", nargs="*", default=["problems"], help="problem files or "
+                   "folders (default: problems)")
+    p.add_argument("-o", "--output", required=True, help="the file to write (quiz.xml, "
+                   "quiz.zip)")
+    p.add_argument("--variants", type=int, default=0, metavar="N", help="also N numbered "
+                   "variants of each problem (the site's variants 1 to N)")
+    p.add_argument("--salt", help="the course salt variants are drawn with")
+    p.add_argument("--blanks", choices=("final", "all"), default="final", help="final: the "
+                   "final gradients; all: every forward value and local gradient too")
+    p.add_argument("--points", type=float, default=1.0, help="points of a question")
+    p.add_argument("--rtol", type=float, help="relative tolerance (default: the problem's)")
+    p.add_argument("--atol", type=float, help="absolute tolerance (default: the problem's)")
+    p.add_argument("--cloze", action="store_true", help="Moodle: one cloze question per "
+                   "variant instead of one numerical question per blank")
+    p.set_defaults(run=cmd_export)
 
     p = sub.add_parser("serve", help="preview the site, rebuilding a problem when it changes")
     p.add_argument("-f", "--config", default="mkdocs.yml", help="the site's mkdocs.yml")

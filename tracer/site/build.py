@@ -36,6 +36,7 @@ from .classroom import Classroom, booklets, make_variants, read_roster
 from .editions import compile_variant_pdfs, publish_editions, release_dates, released
 from .pdf import SOURCE_DATE_EPOCH, compile_pdfs
 from .publish import build_lock, discard_leftovers
+from .quizzes import course_quizzes
 
 __all__ = ["build", "serve", "BuildReport", "find_problems", "check_problems", "keep_pages",
            "generate", "Classroom"]
@@ -102,6 +103,8 @@ def build(config_file: Path, *, strict: bool = True, say: Say = _say,
                                             config_file=site.config_file)
             variants = compile_variant_pdfs(variants, cache, site)
             extra = booklets(students, variants, [p.id for p in pages], cache, site.pdf)
+            extra.update(course_quizzes(sources, cache, variants=classroom.variants,
+                                        salt=site.salt, title=site.mkdocs.site_name))
             keys = released(release_dates(sources), site.release_keys, classroom.day())
             publish_editions(site, pages, variants, students, keys, extra)
             cache.prune()

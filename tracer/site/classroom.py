@@ -16,6 +16,7 @@ from ..core.errors import Diagnostic, TracerError
 from ..core.drawing import stress
 from ..core.variants import USABLE_SHARE
 from ..exporters.base import Options, environment, exporters
+from ..exporters.quiz import QUIZ_FORMATS
 from ..view.solution import solve
 from .cache import Cache, code_fingerprint, digest
 from .config import Site
@@ -250,7 +251,8 @@ def _render_variants(job) -> Union[list[VariantPages], TracerError]:
                               student=w.student.name if w.student else "")
             files: dict = {}
             for exporter in exporters():
-                if exporter.site:
+                # The course's quizzes hold the numbered variants (tracer.site.quizzes).
+                if exporter.site and exporter.name not in QUIZ_FORMATS:
                     files.update(exporter.files(solution, options))
             pages = store.store_pages(w.cache_key, ProblemPages(
                 id=pid, title=solution.title, tags=tuple(solution.tags), source=path.name,

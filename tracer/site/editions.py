@@ -114,7 +114,8 @@ def edition(name: str, pages: Sequence[ProblemPages], variants: Sequence[Variant
         files["students/index.md"] = students_page(roster, mine, booklets)
     if not student and extra:
         files.update(extra)
-    files["index.md"] = home_page(shown, links, bool(roster))
+    files["index.md"] = home_page(shown, links, bool(roster),
+                                  quizzes=not student and "quizzes/moodle.xml" in files)
     return Edition(name, files, problems_nav(shown, links),
                    _students_nav(roster, mine, pages) if roster else [])
 

@@ -80,13 +80,13 @@ def downloads() -> list[Download]:
 
 
 def home_page(pages: Sequence[ProblemPages], variants: Mapping[str, Sequence] = {},
-              students: bool = False) -> str:
+              students: bool = False, quizzes: bool = False) -> str:
     """The home page: every problem with its title, tags and links (templates/site/);
     ``variants``: each problem's numbered variants (tracer.site.editions.VariantLink);
     ``students``: whether the edition lists the students' variants."""
     return environment().get_template("site/index.md.j2").render(
         problems=_catalogue(pages, variants), folder=SITE_FOLDER, downloads=downloads(),
-        students=students)
+        students=students, quizzes=quizzes)
 
 
 def problems_nav(pages: Sequence[ProblemPages], variants: Mapping[str, Sequence] = {}
