@@ -78,9 +78,14 @@ def _answers(t, precision: int) -> set[str]:
         values += [p.new for p in t.update.params] + [t.update.output_after]
     texts = set()
     for v in values:
-        texts.add(fmt(abs(v), precision))
-        texts.add(repr(abs(v)))
+        texts.add(canonical(fmt(abs(v), precision)))
+        texts.add(canonical(repr(abs(v))))
     return texts
+
+
+def canonical(text: str) -> str:
+    """One spelling per number (18, 18.0 and 1.8e1 are one number)."""
+    return repr(float(text))
 
 
 def _given(problem, inputs, steps: int) -> set[str]:
@@ -94,8 +99,8 @@ def _given(problem, inputs, steps: int) -> set[str]:
     given |= set(re.findall(r"\d+(?:\.\d+)?", problem.statement + problem.title))
     if problem.update:
         given.add(fmt(problem.update.learning_rate, problem.precision))
-    given |= {str(k) for k in range(0, steps + 10)}
-    return given
+    given |= {str(k) for k in range(0, max(steps, 6) + 1)}   # steps, sections, digits
+    return {canonical(g) for g in given}
 
 
 def _distinctive(text: str) -> bool:
@@ -171,7 +176,7 @@ def readable_text(path: Path) -> str:
 
 
 def tokens(path: Path) -> set[str]:
-    return {t.lstrip("-") for t in TOKEN.findall(readable_text(path))}
+    return {canonical(t) for t in TOKEN.findall(readable_text(path))}
 
 
 def scan(site: Path, found: list[Secret]) -> list[str]:
@@ -207,6 +212,8 @@ def test_the_same_reading_finds_the_answers_in_the_instructor_edition(course):
     hits = scan(course.instructor, found)
     for secret in found:
         mine = [h for h in hits if h.endswith(f"({secret.folder})")]
+        if not secret.texts:
+            continue    # every answer is also a number the worksheet shows (small integers)
         assert any(h.startswith(f"{secret.folder}/answers.html:") for h in mine), secret.folder
         if HAVE_PDFLATEX:
             assert any(h.startswith(f"{secret.folder}/answers.pdf:") for h in mine)
@@ -230,7 +237,7 @@ def test_the_student_edition_publishes_worksheets_only(course):
         assert 'href="answers.html"' not in worksheet
         assert "tracer-blank" in worksheet and "data-check" in worksheet
     home = (course.student / "index.html").read_text(encoding="utf-8")
-    assert "answers.html" not in home.replace("02-sum-then-product/answers.html", "")
+    assert "answers.html" not in re.sub(r"02-sum-then-product/[\w/-]*answers\.html", "", home)
     search = (course.student / "search" / "search_index.json").read_text(encoding="utf-8")
     assert "Answer key" not in search.replace("Answer key: A sum, then a product", "")
 
