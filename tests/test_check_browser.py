@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime
 import functools
 import http.server
-import os
 import re
 import threading
 from pathlib import Path
@@ -19,7 +18,6 @@ from urllib.parse import urlparse
 import pytest
 
 from tracer.core.drawing import make_variant
-from tracer.core.engine import trace
 from tracer.core.graph import build_graph
 from tracer.core.load import load
 from tracer.exporters.checking import blanks
@@ -28,6 +26,7 @@ from tracer.site.build import Classroom, build
 from tracer.view.solution import solve
 
 from test_build import copy_project
+from test_site import browser, screenshots  # noqa: F401  (the same browser and folder)
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [pytest.mark.skipif(not CHROMIUM.exists(),
@@ -37,8 +36,6 @@ sync_api = pytest.importorskip("playwright.sync_api")
 
 ROOT = Path(__file__).resolve().parent.parent
 SALT = "browser course"
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--no-first-run"]
 
 
 @pytest.fixture(scope="session")
@@ -67,23 +64,6 @@ def base_url(student_site):
     yield f"http://127.0.0.1:{server.server_address[1]}/"
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(scope="module")
-def screenshots(tmp_path_factory) -> Path:
-    folder = os.environ.get("TRACER_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        return Path(folder)
-    return tmp_path_factory.mktemp("screenshots")
 
 
 def variant_answers(name: str) -> dict[str, float]:

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from ..notation.numbers import fmt_full
 from ..view.solution import Solution
-from .base import Content, Download, Exporter, Options, environment, register, shared
-from .quiz import Figure, QuizProblem, QuizSettings, QuizVariant, cdata, problems_of
+from .base import Content, Download, Exporter, Options, environment, register
+from .quiz import (Figure, QuizProblem, QuizSettings, QuizVariant, cdata, number_text,
+                   one_variant)
 
 __all__ = ["MoodleExporter", "moodle_xml", "QUIZ_NAME"]
 
@@ -29,21 +29,17 @@ def _pluginfile(markup: str, figures: Sequence[Figure]) -> str:
     return markup
 
 
-def _full(value: float) -> str:
-    return fmt_full(value + 0.0)
-
-
 def _cloze_parts(variant: QuizVariant) -> str:
     ask = environment().get_template("quiz/macros.j2").module.ask   # type: ignore[attr-defined]
-    return "\n".join(f"<p>{ask(q)} {{1:NUMERICAL:={_full(q.value)}:{_full(q.tolerance)}}}</p>"
+    return "\n".join(f"<p>{ask(q)} {{1:NUMERICAL:={number_text(q.value)}:{number_text(q.tolerance)}}}</p>"
                      for q in variant.questions)
 
 
 def moodle_xml(problems: Sequence[QuizProblem], settings: QuizSettings) -> str:
     """The Moodle XML of these problems' variants."""
     text = environment().get_template("quiz/moodle.xml.j2").render(
-        problems=problems, cloze=settings.cloze, points=_full(settings.points), cdata=cdata,
-        files=_files, pluginfile=_pluginfile, full=_full, cloze_parts=_cloze_parts)
+        problems=problems, cloze=settings.cloze, points=number_text(settings.points), cdata=cdata,
+        files=_files, pluginfile=_pluginfile, full=number_text, cloze_parts=_cloze_parts)
     return text.lstrip()
 
 
@@ -54,7 +50,5 @@ class MoodleExporter(Exporter):
     downloads = (Download("quiz", "moodle", QUIZ_NAME),)
 
     def files(self, solution: Solution, options: Options) -> dict[str, Content]:
-        from .figures import figures
-
-        made = problems_of([(solution, shared(solution, figures), options)], QuizSettings())
+        made = one_variant(solution, options)
         return {QUIZ_NAME: moodle_xml(made, QuizSettings())}

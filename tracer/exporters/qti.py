@@ -10,10 +10,9 @@ import io
 import zipfile
 from typing import Sequence
 
-from ..notation.numbers import fmt_full
 from ..view.solution import Solution
-from .base import Content, Download, Exporter, Options, environment, register, shared
-from .quiz import Figure, QuizProblem, QuizSettings, problems_of
+from .base import Content, Download, Exporter, Options, environment, register
+from .quiz import Figure, QuizProblem, QuizSettings, number_text, one_variant
 
 __all__ = ["QtiExporter", "qti_package", "QUIZ_NAME", "ASSESSMENT"]
 
@@ -31,18 +30,14 @@ def _media(markup: str, figures: Sequence[Figure]) -> str:
     return markup
 
 
-def _full(value: float) -> str:
-    return fmt_full(value + 0.0)
-
-
 def qti_package(problems: Sequence[QuizProblem], settings: QuizSettings,
                 title: str = "tracer") -> bytes:
     """The zip of these problems' variants."""
     env = environment()
     ident = "tracer-quiz"
     assessment = env.get_template("quiz/qti.xml.j2").render(
-        problems=problems, ident=ident, title=title, points=_full(settings.points),
-        media=_media, full=_full).lstrip()
+        problems=problems, ident=ident, title=title, points=number_text(settings.points),
+        media=_media, full=number_text).lstrip()
     media = {f.media: f.data for p in problems for v in p.variants
              for f in v.figures + v.key_figures}
     manifest = env.get_template("quiz/manifest.xml.j2").render(
@@ -66,7 +61,5 @@ class QtiExporter(Exporter):
     downloads = (Download("quiz", "qti", QUIZ_NAME),)
 
     def files(self, solution: Solution, options: Options) -> dict[str, Content]:
-        from .figures import figures
-
-        made = problems_of([(solution, shared(solution, figures), options)], QuizSettings())
+        made = one_variant(solution, options)
         return {QUIZ_NAME: qti_package(made, QuizSettings(), solution.title)}

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Optional, Sequence
 
 from ..core.variants import Tolerance
+from ..notation.numbers import fmt_full
 from ..view.solution import Solution
 from .base import Options, document_environment, environment, shared
 from .checking import Note, note
@@ -173,6 +174,18 @@ def quiz_variant(solution: Solution, figures: dict, settings: QuizSettings,
 
     return QuizVariant(shown, text, key, _questions(solution, settings), used(text),
                        used(key))
+
+
+def number_text(value: float) -> str:
+    """A number as the quiz files write it: in full, read back exactly."""
+    return fmt_full(value + 0.0)
+
+
+def one_variant(solution: Solution, options: Options) -> list[QuizProblem]:
+    """A problem's own inputs as a quiz of one variant (what its folder offers)."""
+    from .figures import figures
+
+    return problems_of([(solution, shared(solution, figures), options)], QuizSettings())
 
 
 def problems_of(solutions: Sequence[tuple[Solution, dict, Options]],
