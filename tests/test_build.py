@@ -346,11 +346,13 @@ def test_without_pdflatex_the_rest_is_built_and_the_build_says_so(rebuilt, monke
     assert "PDFs skipped" in notes[0] and "TeX Live" in notes[0]
     assert report.pdf_skipped and report.pdfs == 0
     assert list(rebuilt.public.rglob("*.pdf")) == []
+    assert list(rebuilt.instructor.rglob("*.pdf")) == []
     for path in PROBLEMS:
-        folder = rebuilt.public / "problems" / problem_trace(path).id
+        folder = rebuilt.instructor / "problems" / problem_trace(path).id
         for name in ("worksheet.html", "answers.html", "worksheet.tex", "answers.tex"):
             assert (folder / name).is_file()
     assert ".pdf" not in (rebuilt.public / "index.html").read_text()
+    assert ".pdf" not in (rebuilt.instructor / "index.html").read_text()
 
     # The PDFs of earlier builds stay in the cache for when pdflatex is back.
     if HAVE_PDFLATEX:
