@@ -29,7 +29,8 @@ def _of_scalars(path: Path) -> bool:
 SCALAR_PROBLEMS = sorted(p.name for p in PROBLEMS.glob("*.yaml") if _of_scalars(p))
 TENSOR_PROBLEMS = sorted(p.name for p in PROBLEMS.glob("*.yaml") if not _of_scalars(p))
 #: The files of the document exporters (the site's pages, print, generated code).
-DOCUMENT_NAMES = ("worksheet.md", "answers.md", "worksheet.tex", "answers.tex", "staged.py",
+DOCUMENT_NAMES = ("worksheet.md", "answers.md", "worksheet.student.md", "worksheet.tex",
+                  "answers.tex", "staged.py",
                   "check_torch.py")
 
 

@@ -86,7 +86,13 @@ class Built:
 
     @property
     def public(self) -> Path:
+        """The student edition."""
         return self.work / "public"
+
+    @property
+    def instructor(self) -> Path:
+        """The instructor edition: every key."""
+        return self.work / "public-instructor"
 
 
 @pytest.fixture(scope="session")
@@ -118,7 +124,7 @@ def test_every_problem_has_its_pages_figures_and_sources(built):
     assert built.report.problems == len(PROBLEMS) > 0
     for path in PROBLEMS:
         t = problem_trace(path)
-        folder = built.public / "problems" / t.id
+        folder = built.instructor / "problems" / t.id
         names = {p.name for p in folder.iterdir()}
         expected = {"worksheet.html", "answers.html", "worksheet.tex", "answers.tex",
                     "graph.svg", "values.svg", "gradients.svg", "graph.tikz.tex",
@@ -150,7 +156,7 @@ def test_every_problem_has_its_pages_figures_and_sources(built):
 
 
 def test_home_page_lists_every_problem_with_links(built):
-    home = (built.public / "index.html").read_text(encoding="utf-8")
+    home = (built.instructor / "index.html").read_text(encoding="utf-8")
     positions = []
     for path in PROBLEMS:
         t = problem_trace(path)
@@ -171,7 +177,7 @@ def test_home_page_lists_every_problem_with_links(built):
 
 
 def test_navigation_has_one_section_per_problem_in_file_order(built):
-    page = (built.public / "problems" / "03-two-paths" / "answers.html").read_text()
+    page = (built.instructor / "problems" / "03-two-paths" / "answers.html").read_text()
     nav = page[page.index('class="md-nav md-nav--primary"'):page.index('class="md-content"')]
     order = []
     for path in PROBLEMS:
@@ -225,6 +231,7 @@ def test_two_builds_are_byte_identical(built, tmp_path):
     report = build(config, say=lambda m: None)
     assert report.reused == 0
     assert tree(tmp_path / "again" / "public") == tree(built.public)
+    assert tree(tmp_path / "again" / "public-instructor") == tree(built.instructor)
 
 
 # ----------------------------------------------------------------------------- failures
@@ -337,11 +344,13 @@ def test_without_pdflatex_the_rest_is_built_and_the_build_says_so(rebuilt, monke
     assert "PDFs skipped" in notes[0] and "TeX Live" in notes[0]
     assert report.pdf_skipped and report.pdfs == 0
     assert list(rebuilt.public.rglob("*.pdf")) == []
+    assert list(rebuilt.instructor.rglob("*.pdf")) == []
     for path in PROBLEMS:
-        folder = rebuilt.public / "problems" / problem_trace(path).id
+        folder = rebuilt.instructor / "problems" / problem_trace(path).id
         for name in ("worksheet.html", "answers.html", "worksheet.tex", "answers.tex"):
             assert (folder / name).is_file()
     assert ".pdf" not in (rebuilt.public / "index.html").read_text()
+    assert ".pdf" not in (rebuilt.instructor / "index.html").read_text()
 
     # The PDFs of earlier builds stay in the cache for when pdflatex is back.
     if HAVE_PDFLATEX:
@@ -411,7 +420,7 @@ def test_a_failed_build_keeps_the_work_done_on_the_good_problems(rebuilt, monkey
     report = build(rebuilt.config, say=lambda m: None)
     assert calls == []
     assert report.reused == report.problems == len(PROBLEMS) + 1
-    assert "Kept although" in (rebuilt.public / "problems/20-new/answers.html").read_text()
+    assert "Kept although" in (rebuilt.instructor / "problems/20-new/answers.html").read_text()
 
 
 # ----------------------------------------------------------------------------- other ways in

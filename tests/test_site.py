@@ -48,7 +48,7 @@ def shared_cache(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, shared_cache) -> Path:
-    """The project's site, built once into a temporary folder."""
+    """The project's site, built once into a temporary folder: its instructor edition."""
     work = tmp_path_factory.mktemp("browser")
     shutil.copytree(ROOT / "site", work / "site")
     shutil.copytree(ROOT / "problems", work / "problems")
@@ -56,7 +56,9 @@ def site(tmp_path_factory, shared_cache) -> Path:
     config = re.sub(r"(?m)^(\s+)cache_dir: .*$", rf"\g<1>cache_dir: {shared_cache}", config)
     (work / "mkdocs.yml").write_text(config, encoding="utf-8")
     build(work / "mkdocs.yml", say=lambda message: None)
-    return work / "public"
+    # The instructor edition, which has the answer keys (tests/test_check_browser.py
+    # drives the student edition).
+    return work / "public-instructor"
 
 
 @pytest.fixture(scope="module")

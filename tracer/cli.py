@@ -64,20 +64,55 @@ def cmd_trace(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     failures: list[TracerError] = []
     files = _problem_files(args.paths, failures)
+    graphs = []
     for path in files:
         try:
-            _trace_file(path, check=False)
+            graphs.append(_trace_file(path, check=False)[0])
         except TracerError as exc:
             failures.append(exc)
+    if args.variants and not failures:
+        from .site.classroom import check_variants
+
+        return _report(check_variants(graphs, args.variants, args.salt or ""))
     if not failures:
         print(f"{len(files)} problem file{'s' if len(files) != 1 else ''} checked: no errors")
     return _report(failures)
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from .site.build import build
+    import datetime
 
-    build(Path(args.config))
+    from .site.build import Classroom, build
+
+    try:
+        today = datetime.date.fromisoformat(args.today) if args.today else None
+    except ValueError:
+        return _report([TracerError([Diagnostic("--today", "give the day as YYYY-MM-DD")])])
+    build(Path(args.config), classroom=Classroom(
+        students=Path(args.students) if args.students else None, variants=args.variants,
+        salt=args.salt, release_keys=args.release_keys, today=today))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .core.variants import Tolerance
+    from .exporters.quiz import QuizSettings
+    from .site.quizzes import export
+
+    failures: list[TracerError] = []
+    files = _problem_files(args.problems, failures)
+    if failures:
+        return _report(failures)
+    tolerance = None
+    if args.rtol is not None or args.atol is not None:
+        tolerance = Tolerance(1e-2 if args.rtol is None else args.rtol,
+                              1e-8 if args.atol is None else args.atol)
+    size = export(args.format, files, Path(args.output), variants=args.variants,
+                  salt=args.salt or "", settings=QuizSettings(
+                      blanks=args.blanks, points=args.points, tolerance=tolerance,
+                      cloze=args.cloze))
+    print(f"wrote {args.output} ({size // 1024} KiB, {len(files)} problem"
+          f"{'s' if len(files) != 1 else ''})", file=sys.stderr)
     return 0
 
 
@@ -132,11 +167,43 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p = sub.add_parser("check", help="validate problem files without building anything")
     p.add_argument("paths", nargs="*", default=["problems"], help="files or folders "
                    "(default: problems)")
+    p.add_argument("--variants", type=int, default=0, metavar="N", help="also draw N "
+                   "variants of each problem and fail where fewer than 90%% are usable")
+    p.add_argument("--salt", default=None, help="the course salt variants are drawn with")
     p.set_defaults(run=cmd_check)
 
     p = sub.add_parser("build", help="build worksheets, answer keys and the site")
     p.add_argument("-f", "--config", default="mkdocs.yml", help="the site's mkdocs.yml")
+    p.add_argument("--students", metavar="ROSTER.csv", help="a worksheet and key of every "
+                   "problem for each student of the roster (columns id, name)")
+    p.add_argument("--variants", type=int, default=0, metavar="N", help="N numbered variants "
+                   "of every problem")
+    p.add_argument("--salt", help="the course salt variants are drawn with (default: the "
+                   "tracer plugin's salt in mkdocs.yml)")
+    p.add_argument("--release-keys", action="store_true", help="publish every answer key in "
+                   "the student edition")
+    p.add_argument("--today", metavar="YYYY-MM-DD", help="the day release dates are compared "
+                   "with (default: today)")
     p.set_defaults(run=cmd_build)
+
+    p = sub.add_parser("export", help="export problems as a Moodle XML or QTI 1.2 quiz")
+    p.add_argument("format", choices=("moodle", "qti"), help="moodle: Moodle XML; qti: an "
+                   "IMS QTI 1.2 package (Canvas, Blackboard)")
+    p.add_argument("problems", nargs="*", default=["problems"], help="problem files or "
+                   "folders (default: problems)")
+    p.add_argument("-o", "--output", required=True, help="the file to write (quiz.xml, "
+                   "quiz.zip)")
+    p.add_argument("--variants", type=int, default=0, metavar="N", help="also N numbered "
+                   "variants of each problem (the site's variants 1 to N)")
+    p.add_argument("--salt", help="the course salt variants are drawn with")
+    p.add_argument("--blanks", choices=("final", "all"), default="final", help="final: the "
+                   "final gradients; all: every forward value and local gradient too")
+    p.add_argument("--points", type=float, default=1.0, help="points of a question")
+    p.add_argument("--rtol", type=float, help="relative tolerance (default: the problem's)")
+    p.add_argument("--atol", type=float, help="absolute tolerance (default: the problem's)")
+    p.add_argument("--cloze", action="store_true", help="Moodle: one cloze question per "
+                   "variant instead of one numerical question per blank")
+    p.set_defaults(run=cmd_export)
 
     p = sub.add_parser("serve", help="preview the site, rebuilding a problem when it changes")
     p.add_argument("-f", "--config", default="mkdocs.yml", help="the site's mkdocs.yml")

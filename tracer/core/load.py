@@ -6,6 +6,7 @@ at once with its line.
 """
 from __future__ import annotations
 
+import datetime
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from .source import LOADER, TOO_DEEP, Refused, read_regular_file, refuse
 from .tensor_load import COMPONENTS, tensor_value
 from .text import MAX_TITLE, quote
 from .training import Train, read_train
+from .variants import Tolerance, VariantSpec, read_release, read_tolerance, read_variants
 
 __all__ = ["Problem", "NodeDef", "Update", "Train", "Repeat", "load", "load_text",
            "problem_id", "MAX_FILE_BYTES", "KEYS"]
@@ -29,7 +31,8 @@ __all__ = ["Problem", "NodeDef", "Update", "Train", "Repeat", "load", "load_text
 MAX_FILE_BYTES = 1024 * 1024
 #: Every top-level key a problem file may have.
 KEYS = ("title", "statement", "inputs", "nodes", "expression", "output", "wrt", "precision",
-        "rounding", "update", "tags", "data", "repeat", "train", "components")
+        "rounding", "update", "tags", "data", "repeat", "train", "components", "variants",
+        "release", "tolerance")
 UPDATE_KEYS = ("learning_rate", "params")
 DEFAULT_PRECISION = 4
 
@@ -76,6 +79,9 @@ class Problem:
     data: tuple[str, ...] = ()
     repeat: Optional[Repeat] = None         # the repeated nodes, expanded into nodes
     train: Optional[Train] = None           # several steps of gradient descent
+    variants: Optional[VariantSpec] = None      # how the inputs vary (tracer.core.variants)
+    release: Optional[datetime.date] = None     # the day the key joins the student edition
+    tolerance: Tolerance = Tolerance()          # how close a checked answer must be
 
     def line(self, key: str) -> Optional[int]:
         """The line of a top-level key (``"output"``) or of a name (``"inputs.x1"``)."""
@@ -222,6 +228,13 @@ class _Checker(Reader):
         if "train" in values:
             fields["train"] = read_train(self, values["train"])
         self.tensor_keys(values, fields)
+        if "variants" in values:
+            fields["variants"] = read_variants(self, values["variants"],
+                                               fields.get("inputs") or ())
+        if "release" in values:
+            fields["release"] = read_release(self, values["release"])
+        if "tolerance" in values:
+            fields["tolerance"] = read_tolerance(self, values["tolerance"])
 
         self.errors.extend(d for d, name in self.uses if name not in self.refused)
         if self.errors:

@@ -15,7 +15,7 @@ import weakref
 from dataclasses import dataclass, fields
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, TypeVar, Union
+from typing import Any, Callable, Optional, TypeVar, Union
 
 import jinja2
 
@@ -59,10 +59,15 @@ class Course:
 @dataclass(frozen=True)
 class Options:
     """Choices of the site that shape the files: ``allow_html`` lets raw HTML in a
-    statement through to the Markdown pages; ``course`` is shown on every page and PDF."""
+    statement through to the Markdown pages; ``course`` is shown on every page and PDF.
+    A variant is rendered with its ``seed`` (hex; empty for the problem's own inputs), its
+    ``number`` (numbered variants) and the ``student`` it is for (a roster's name)."""
 
     allow_html: bool = False
     course: Course = Course()
+    seed: str = ""
+    number: Optional[int] = None
+    student: str = ""
 
 
 class Exporter:

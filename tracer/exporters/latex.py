@@ -7,6 +7,7 @@ from ..view.solution import Solution
 from ..view.tensor_solution import is_tensor
 from .base import (Content, Download, Exporter, Options, context, document_environment,
                    register, shared)
+from .checking import note
 from .code import generated_code
 from .deeptex import deep_tex
 from .lines import wrap_tex
@@ -37,6 +38,7 @@ class LatexExporter(Exporter):
         names = context(shared(solution, tex_solution),
                         statement_tex=tex_statement(solution.statement),
                         code=shared(solution, generated_code), course=options.course,
-                        deep=shared(solution, deep_tex))
+                        deep=shared(solution, deep_tex),
+                        note=note(solution, options.seed, options.number, options.student))
         return {name: wrap_tex(env.get_template(f"latex/{name}.j2").render(names))
                 for name in TEX_DOCUMENTS}

@@ -2,15 +2,20 @@
 math for arithmatex and KaTeX), from ``templates/markdown/``."""
 from __future__ import annotations
 
+from ..core.variants import Tolerance
 from ..safety.markdown import md_statement
 from ..view.solution import Solution
 from ..view.tensor_solution import is_tensor
 from .base import Content, Exporter, Options, context, document_environment, register, shared
 from .code import generated_code
 from .deeptex import deep_tex
+from .checking import check_data, note
 from .mathtex import tex_solution
 
-__all__ = ["MarkdownExporter"]
+__all__ = ["MarkdownExporter", "STUDENT_WORKSHEET"]
+
+#: The worksheet as the student edition publishes it while the key is not released.
+STUDENT_WORKSHEET = "worksheet.student.md"
 
 
 @register
@@ -28,6 +33,13 @@ class MarkdownExporter(Exporter):
                         statement_md=md_statement(solution.statement,
                                                   allow_html=options.allow_html),
                         code=shared(solution, generated_code), course=options.course,
-                        deep=shared(solution, deep_tex))
-        return {name: env.get_template(f"markdown/{name}.j2").render(names)
-                for name in ("worksheet.md", "answers.md")}
+                        deep=shared(solution, deep_tex),
+                        note=note(solution, options.seed, options.number, options.student),
+                        check=check_data(solution, options.seed), key_link=True,
+                        tolerance=solution.tolerance or Tolerance())
+        files = {name: env.get_template(f"markdown/{name}.j2").render(names)
+                 for name in ("worksheet.md", "answers.md")}
+        # The student edition's worksheet, which links no answer key (tracer.site.editions).
+        names["key_link"] = False
+        files[STUDENT_WORKSHEET] = env.get_template("markdown/worksheet.md.j2").render(names)
+        return files

@@ -258,7 +258,11 @@ def _template(kind: str):
 
 
 def plot_documents(solution: Solution) -> dict[str, Content]:
+    """Every plot of ``solution``, as SVG and TikZ (none for layers: their answer keys
+    show no plots yet)."""
     files: dict[str, Content] = {}
+    if is_tensor(solution):
+        return files
     for plot in shared(solution, plots):
         files[f"{plot.file}.svg"] = _render(plot, "svg")
         files[f"{plot.file}.tikz.tex"] = _render(plot, "tikz.tex")
@@ -271,6 +275,4 @@ class PlotsExporter(Exporter):
     order = 35
 
     def files(self, solution: Solution, options: Options) -> dict[str, Content]:
-        if is_tensor(solution):     # layers: their documents draw no such plots yet
-            return {}
         return plot_documents(solution)

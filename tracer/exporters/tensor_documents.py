@@ -9,6 +9,7 @@ from ..safety.latex import tex_statement
 from ..safety.markdown import md_statement
 from ..view.tensor_solution import TensorSolution
 from .base import Content, Options, context, document_environment, shared
+from .checking import note
 from .code import generated_code
 from .tensor_tex import tensor_tex_solution
 
@@ -20,7 +21,8 @@ def tensor_markdown(solution: TensorSolution, options: Options) -> dict[str, Con
     names = context(shared(solution, tensor_tex_solution),
                     statement_md=md_statement(solution.statement,
                                               allow_html=options.allow_html),
-                    code=shared(solution, generated_code), course=options.course)
+                    code=shared(solution, generated_code), course=options.course,
+                    note=note(solution, options.seed, options.number, options.student))
     return {name: env.get_template(f"markdown/tensor_{name}.j2").render(names)
             for name in ("worksheet.md", "answers.md")}
 
@@ -29,6 +31,7 @@ def tensor_latex(solution: TensorSolution, options: Options) -> dict[str, Conten
     env = document_environment()
     names = context(shared(solution, tensor_tex_solution),
                     statement_tex=tex_statement(solution.statement),
-                    code=shared(solution, generated_code), course=options.course)
+                    code=shared(solution, generated_code), course=options.course,
+                    note=note(solution, options.seed, options.number, options.student))
     return {name: env.get_template(f"latex/tensor_{name}.j2").render(names)
             for name in ("worksheet.tex", "answers.tex")}

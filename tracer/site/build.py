@@ -2,8 +2,9 @@
 
 :func:`build` runs the whole chain, one phase after another::
 
-    read_config -> find_problems -> check_problems (and render) -> keep_pages -> compile_pdfs
-                -> build_site (MkDocs, into a staging folder) -> swap_in
+    read_config -> find_problems -> check_problems (and render) -> keep_pages
+                -> make_variants -> compile_pdfs -> booklets
+                -> publish_editions (MkDocs twice, each into a staging folder, then swap_in)
 
 Nothing is written to the output folder until every problem has been checked, rendered
 and compiled and MkDocs has built the complete site beside it; the new site then replaces
@@ -32,11 +33,14 @@ from ..exporters.base import Course
 from .cache import Cache, code_fingerprint, digest
 from .config import Site, read_config
 from .pages import SITE_FOLDER, ProblemPages, render_problem
+from .classroom import Classroom, booklets, make_variants, read_roster
+from .editions import compile_variant_pdfs, publish_editions, release_dates, released
 from .pdf import SOURCE_DATE_EPOCH, compile_pdfs
-from .publish import build_lock, build_site, discard_leftovers, swap_in
+from .publish import build_lock, discard_leftovers
+from .quizzes import course_quizzes
 
 __all__ = ["build", "serve", "BuildReport", "find_problems", "check_problems", "keep_pages",
-           "generate"]
+           "generate", "Classroom"]
 
 Say = Callable[[str], None]
 
@@ -49,6 +53,8 @@ class BuildReport:
     """What a build did, for the summary line and for tests."""
 
     output: Path
+    instructor: Optional[Path] = None    # the instructor edition
+    variants: int = 0                    # numbered and students' variants made
     problems: int = 0
     reused: int = 0            # problems whose files came from the cache
     pdfs: int = 0
@@ -68,41 +74,58 @@ class _Checked:
 
 # ----------------------------------------------------------------------------- the build
 
-def build(config_file: Path, *, strict: bool = True, say: Say = _say) -> BuildReport:
-    """Build the whole site described by ``config_file`` (an mkdocs.yml) into its site_dir.
+def build(config_file: Path, *, strict: bool = True, say: Say = _say,
+          classroom: Optional[Classroom] = None) -> BuildReport:
+    """Build the whole site described by ``config_file`` (an mkdocs.yml): the student
+    edition into its site_dir and the instructor edition beside it
+    (:mod:`tracer.site.editions`), with the variants ``classroom`` asks for.
 
     Raises :class:`TracerError` naming every broken problem file (or whatever else stops
-    the build); the output folder is then left exactly as it was.
+    the build); the output folders are then left exactly as they were.
     """
     started = time.monotonic()
+    classroom = classroom or Classroom()
     with _reproducible_dates():
         site = read_config(config_file, strict=strict)
+        site = classroom.settle(site)
         with build_lock(site):
             discard_leftovers(site.output)
+            discard_leftovers(site.instructor_output)
             found: list[Diagnostic] = []
             sources = find_problems(site.problems, found)
+            students = read_roster(classroom.students) if classroom.students else []
             cache = Cache(site.cache_dir)
             checked = check_problems(sources, cache, allow_html=site.allow_html,
                                      workers=_workers(), course=site.course, errors=found)
             pages = keep_pages(checked, cache)
+            variants = make_variants(sources, cache, count=classroom.variants,
+                                     students=students, salt=site.salt,
+                                     allow_html=site.allow_html, run=_run, workers=_workers())
             pages, pdf_stats = compile_pdfs(pages, cache, site.pdf, say=say,
                                             config_file=site.config_file)
+            variants = compile_variant_pdfs(variants, cache, site)
+            extra = booklets(students, variants, [p.id for p in pages], cache, site.pdf)
+            extra.update(course_quizzes(sources, cache, variants=classroom.variants,
+                                        salt=site.salt, title=site.mkdocs.site_name))
+            keys = released(release_dates(sources), site.release_keys, classroom.day())
             try:
-                staging = build_site(site, pages)
-                swap_in(staging, site.output)
+                publish_editions(site, pages, variants, students, keys, extra)
             except OSError as exc:   # a folder that cannot be written: the old site stays
                 where = exc.filename or site.output
                 raise TracerError([Diagnostic(_shown(Path(where)), "cannot write the site "
                                               f"here: {exc.strerror}")]) from None
             cache.prune()
-    report = BuildReport(output=site.output, problems=len(pages),
+    report = BuildReport(output=site.output, instructor=site.instructor_output,
+                         variants=len(variants), problems=len(pages),
                          reused=sum(c.cached for c in checked),
                          pdfs=pdf_stats["compiled"] + pdf_stats["reused"],
                          pdfs_reused=pdf_stats["reused"], pdf_skipped=pdf_stats["skipped"],
                          seconds=time.monotonic() - started)
     say(f"built {report.problems} problem{'s' if report.problems != 1 else ''} "
-        f"({report.reused} unchanged, from the cache) and {report.pdfs} PDFs into "
-        f"{_shown(site.output)} in {report.seconds:.1f} s")
+        f"({report.reused} unchanged, from the cache)"
+        + (f", {len(variants)} variants" if variants else "")
+        + f" and {report.pdfs} PDFs into {_shown(site.output)} (student edition) and "
+        f"{_shown(site.instructor_output)} (instructor edition) in {report.seconds:.1f} s")
     return report
 
 

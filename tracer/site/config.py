@@ -27,6 +27,11 @@ class Site:
     mkdocs: Any = field(default=None, compare=False, repr=False)   # the MkDocsConfig
     plugin: Any = field(default=None, compare=False, repr=False)   # the TracerPlugin
     course: Course = Course()     # course, term and author, shown on pages and PDFs
+    # The classroom (tracer.site.editions): the course salt variants are drawn with, the
+    # instructor edition's folder, whether every key is released to the student edition.
+    salt: str = ""
+    instructor_output: Optional[Path] = None
+    release_keys: bool = False
 
 
 
@@ -62,7 +67,9 @@ def site_settings(config: Any, plugin: Any) -> Site:
                 problems=root / options.problems, output=Path(config.site_dir).resolve(),
                 cache_dir=(root / cache) if cache else None, pdf=options.pdf,
                 allow_html=bool(options.allow_html), mkdocs=config, plugin=plugin,
-                course=Course(options.course, options.term, options.author))
+                course=Course(options.course, options.term, options.author),
+                salt=options.salt, instructor_output=(root / options.instructor_dir).resolve(),
+                release_keys=bool(options.release_keys))
 
 
 

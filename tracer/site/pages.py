@@ -79,23 +79,54 @@ def downloads() -> list[Download]:
     return [d for e in exporters() if e.site for d in e.downloads] + [_SOURCE]
 
 
-def home_page(pages: Sequence[ProblemPages], *, present: Collection[str] = (),
-              course: Course = Course(), catalogue_only: bool = False) -> str:
+def home_page(pages: Sequence[ProblemPages], variants: Mapping[str, Sequence] = {},
+              students: bool = False, quizzes: bool = False, *,
+              present: Collection[str] = (), course: Course = Course(),
+              catalogue_only: bool = False) -> str:
     """The home page: every problem with its title, tags and links (templates/site/);
-    ``present``: the hand-written pages it may link to; ``catalogue_only``: the list of
-    problems alone, to add below a hand-written home page."""
+    ``variants``: each problem's numbered variants (tracer.site.editions.VariantLink);
+    ``students``: whether the edition lists the students' variants; ``present``: the
+    hand-written pages it may link to; ``catalogue_only``: the list of problems alone, to
+    add below a hand-written home page."""
     return environment().get_template("site/index.md.j2").render(
-        problems=_catalogue(pages), folder=SITE_FOLDER, downloads=downloads(),
-        present=set(present), course=course, catalogue_only=catalogue_only)
+        problems=_catalogue(pages, variants), folder=SITE_FOLDER, downloads=downloads(),
+        students=students, quizzes=quizzes, present=set(present), course=course,
+        catalogue_only=catalogue_only)
 
 
-def problems_nav(pages: Sequence[ProblemPages]) -> list:
+def problems_nav(pages: Sequence[ProblemPages], variants: Mapping[str, Sequence] = {}
+                 ) -> list:
     """The navigation entries of the problems, in problem-file order (templates/site/)."""
     import yaml
 
-    text = environment().get_template("site/nav.yml.j2").render(problems=_catalogue(pages),
-                                                                 folder=SITE_FOLDER)
+    text = environment().get_template("site/nav.yml.j2").render(
+        problems=_catalogue(pages, variants), folder=SITE_FOLDER)
     return yaml.safe_load(text) or []
+
+
+def students_page(students: Sequence, variants: Sequence, booklets: bool = False) -> str:
+    """The instructor's list of students: each one's booklets and, per problem, the note
+    printed on their worksheet and links to it and its key."""
+    return environment().get_template("site/students.md.j2").render(
+        students=students, rows=_student_rows(students, variants), booklets=booklets)
+
+
+def students_nav(students: Sequence, variants: Sequence, pages: Sequence[ProblemPages]
+                 ) -> list:
+    """The navigation entries of the students' pages (instructor edition)."""
+    import yaml
+
+    text = environment().get_template("site/students_nav.yml.j2").render(
+        students=students, rows=_student_rows(students, variants))
+    return yaml.safe_load(text) or []
+
+
+def _student_rows(students: Sequence, variants: Sequence) -> dict:
+    rows: dict = {s.id: [] for s in students}
+    for v in variants:
+        if v.student is not None:
+            rows[v.student.id].append(v)
+    return rows
 
 
 @dataclass(frozen=True)
@@ -105,8 +136,10 @@ class _Entry:
     tags: tuple[str, ...]
     source: str
     files: tuple[str, ...]
+    variants: tuple = ()
 
 
-def _catalogue(pages: Sequence[ProblemPages]) -> list[_Entry]:
-    return [_Entry(p.id, p.title, tuple(p.tags), p.source, tuple(sorted(p.files)))
-            for p in pages]
+def _catalogue(pages: Sequence[ProblemPages], variants: Mapping[str, Sequence] = {}
+               ) -> list[_Entry]:
+    return [_Entry(p.id, p.title, tuple(p.tags), p.source, tuple(sorted(p.files)),
+                   tuple(variants.get(p.id, ()))) for p in pages]

@@ -119,7 +119,10 @@ class _LatexFailed(Exception):
     pass
 
 
-def run_pdflatex(pdflatex: str, name: str, inputs: Mapping[str, str]) -> bytes:
+LatexFailed = _LatexFailed
+
+
+def run_pdflatex(pdflatex: str, name: str, inputs: Mapping[str, Union[str, bytes]]) -> bytes:
     """Compile ``name`` in a fresh folder holding ``inputs`` (all of a problem's .tex files).
 
     Runs with shell escape off and file access restricted to that folder, and again while
@@ -129,7 +132,10 @@ def run_pdflatex(pdflatex: str, name: str, inputs: Mapping[str, str]) -> bytes:
                SOURCE_DATE_EPOCH=os.environ.get("SOURCE_DATE_EPOCH", str(SOURCE_DATE_EPOCH)))
     with tempfile.TemporaryDirectory(prefix=tex_folder_prefix()) as tmp:
         for file_name, text in inputs.items():
-            Path(tmp, file_name).write_text(text, encoding="utf-8")
+            if isinstance(text, bytes):      # a PDF a booklet includes
+                Path(tmp, file_name).write_bytes(text)
+            else:
+                Path(tmp, file_name).write_text(text, encoding="utf-8")
         log_file = Path(tmp, name[:-4] + ".log")
         for _ in range(3):
             try:

@@ -25,6 +25,8 @@ which hand a ``tracer build``'s prepared pages to the plugin through :meth:`use_
 """
 from __future__ import annotations
 
+import copy
+import datetime
 import os
 from pathlib import Path
 from typing import Any, Optional, Sequence
@@ -40,7 +42,8 @@ from ..safety.html import clean_html
 from .build import check_problems, find_problems, generate, keep_pages
 from .cache import ASSETS, Cache
 from .config import Site, site_settings
-from .pages import SITE_FOLDER, ProblemPages, home_page, problems_nav
+from .editions import Edition, edition, release_dates, released
+from .pages import SITE_FOLDER, ProblemPages
 from .pdf import SOURCE_DATE_EPOCH, compile_pdfs
 from .preview import error_pages
 
@@ -53,7 +56,8 @@ NAV_PLACEHOLDER = SITE_FOLDER + "/"
 #: Where tracer's own scripts, styles and KaTeX are served from, inside the site.
 ASSET_FOLDER = "assets/tracer"
 _STYLES = ("katex/katex.min.css", "tracer.css")
-_SCRIPTS = ("katex/katex.min.js", "katex/contrib/auto-render.min.js", "tracer.js")
+_SCRIPTS = ("katex/katex.min.js", "katex/contrib/auto-render.min.js", "tracer.js",
+            "tracer-check.js")
 
 
 class TracerConfig(base.Config):
@@ -66,6 +70,13 @@ class TracerConfig(base.Config):
     course = c.Type(str, default="")
     term = c.Type(str, default="")
     author = c.Type(str, default="")
+    # The classroom: the course salt of the variants, the instructor edition's folder
+    # (tracer build), every key released to the student edition, and the edition a plain
+    # `mkdocs build` makes.
+    salt = c.Type(str, default="")
+    instructor_dir = c.Type(str, default="public-instructor")
+    release_keys = c.Type(bool, default=False)
+    edition = c.Choice(("student", "instructor"), default="student")
 
 
 class TracerPlugin(BasePlugin[TracerConfig]):
@@ -74,11 +85,19 @@ class TracerPlugin(BasePlugin[TracerConfig]):
     def __init__(self) -> None:
         #: Pages prepared by ``tracer build``; when None the plugin generates them itself.
         self.prepared: Optional[list[ProblemPages]] = None
+        #: An edition prepared by ``tracer build`` (all its files and navigation).
+        self.edition: Optional[Edition] = None
         self.command = "build"
         self._cache: Optional[Cache] = None
         #: The list of problems, added below a hand-written home page (index.md).
         self._catalogue: Optional[str] = None
         self._generated: set[str] = set()    # the pages this plugin made (src URIs)
+        self._nav: Optional[list] = None
+        self._made_nav: Optional[list] = None
+
+    def use_edition(self, edition: Optional[Edition]) -> None:
+        """Publish this prepared edition in the next build; None to go back."""
+        self.edition = edition
 
     def use_pages(self, pages: Optional[Sequence[ProblemPages]]) -> None:
         """Publish these prepared pages in the next build instead of generating them
@@ -94,6 +113,10 @@ class TracerPlugin(BasePlugin[TracerConfig]):
     def on_config(self, config: Any) -> Any:
         for change in settle_config(config):
             log.info(change)
+        # The nav as written: each build (one per edition) expands it anew.  MkDocs calls
+        # this again on every build of the same configuration, whose nav is then ours.
+        if self._nav is None or config.nav is not self._made_nav:
+            self._nav = copy.deepcopy(config.nav)
         # The sitemap carries the build date: a fixed one keeps builds byte-identical.
         os.environ.setdefault("SOURCE_DATE_EPOCH", str(SOURCE_DATE_EPOCH))
         for name in _STYLES:
@@ -106,18 +129,13 @@ class TracerPlugin(BasePlugin[TracerConfig]):
         return config
 
     def on_files(self, files: Files, *, config: Any) -> Files:
-        site = site_settings(config, self)
-        pages = self.prepared if self.prepared is not None else self._generate(site)
-        present = {f.src_uri for f in files.documentation_pages()}
-        generated: dict[str, Any] = {}
-        if "index.md" in present:
-            self._catalogue = home_page(pages, course=site.course, catalogue_only=True)
-        else:
-            self._catalogue = None
-            generated["index.md"] = home_page(pages, present=present, course=site.course)
-        for problem in pages:
-            for name, content in problem.files.items():
-                generated[f"{SITE_FOLDER}/{problem.id}/{name}"] = content
+        made = self.edition
+        if made is None:
+            site = site_settings(config, self)
+            pages = self.prepared if self.prepared is not None else self._generate(site)
+            made = self._edition(site, pages)
+        generated: dict[str, Any] = dict(made.files)
+        self._catalogue = made.catalogue
         clash = sorted(uri for uri in generated if files.get_file_from_path(uri) is not None)
         if clash:
             raise PluginError(
@@ -134,7 +152,9 @@ class TracerPlugin(BasePlugin[TracerConfig]):
             if path.is_file() and path.suffix != ".md":
                 uri = f"{ASSET_FOLDER}/{path.relative_to(ASSETS).as_posix()}"
                 files.append(File.generated(config, uri, abs_src_path=str(path)))
-        config.nav = _expand_nav(config.nav, problems_nav(pages))
+        nav = _expand_nav(copy.deepcopy(self._nav), made.problems_nav)
+        config.nav = nav + made.students_nav if nav is not None and made.students_nav else nav
+        self._made_nav = config.nav
         return files
 
     def on_page_markdown(self, markdown: str, *, page: Any, config: Any, files: Files
@@ -143,12 +163,26 @@ class TracerPlugin(BasePlugin[TracerConfig]):
                 page.file.generated_by is None:
             return markdown.rstrip("\n") + "\n\n" + self._catalogue
         return None
+
     def on_page_content(self, html: str, *, page: Any, config: Any, files: Any) -> str:
         """A generated page's HTML (a statement's Markdown in it) against the allow-list of
         :mod:`tracer.safety.html`; the hand-written pages are the site owner's own."""
         if page.file.generated_by is not None and page.file.src_uri in self._generated:
             return clean_html(html)
         return html
+
+    def _edition(self, site: Site, pages: list[ProblemPages]) -> Edition:
+        """The edition of the plugin's ``edition`` option (the student edition unless it
+        says otherwise), without variants: what plain ``mkdocs build`` publishes."""
+        name = self.config.edition
+        keys: set[str] = set()
+        if name == "student":
+            try:
+                dates = release_dates(find_problems(site.problems))
+            except TracerError:
+                dates = {p.id: None for p in pages}
+            keys = released(dates, site.release_keys, datetime.date.today())
+        return edition(name, pages, [], [], keys, site=site)
 
     def on_serve(self, server: Any, *, config: Any, builder: Any) -> Any:
         site = site_settings(config, self)

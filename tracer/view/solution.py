@@ -19,6 +19,7 @@ from ..core.expr import Call, Expr, evaluate, walk
 from ..core.graph import Graph
 from ..core.primitives import PRIMITIVES
 from ..core.repeat import Repeat
+from ..core.variants import Tolerance
 from .derive import Derivation, LocalFormula, derive
 
 __all__ = ["Solution", "Value", "LocalGradient", "ForwardLine", "Step", "Block", "GateGroup",
@@ -158,6 +159,7 @@ class Solution:
     data: tuple[str, ...] = ()             # inputs given as data: never differentiated
     repeat: Optional[Repeat] = None        # the steps the problem's repeat made
     closed_too_large: bool = False         # closed forms left out: too long written out
+    tolerance: Optional[Tolerance] = None  # how close a checked answer must be
 
     @property
     def values(self) -> dict[str, float]:
@@ -197,7 +199,8 @@ def solve(graph: Graph, trace: Trace, derivation: Optional[Derivation] = None) -
                                if isinstance(n, Call) and PRIMITIVES[n.op].kink is not None})),
         trace=trace, data=tuple(n for n in trace.inputs if n in trace.constants),
         repeat=problem.repeat,
-        closed_too_large=derivation.closed is not None and derivation.closed.too_large)
+        closed_too_large=derivation.closed is not None and derivation.closed.too_large,
+        tolerance=problem.tolerance)
 
 
 def _forward_line(node: NodeTrace, values: Mapping[str, float], rounding: Optional[int],

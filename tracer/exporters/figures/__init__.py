@@ -58,7 +58,7 @@ from typing import Iterator, Optional
 
 from ...view.solution import Solution
 from ...view.tensor_solution import is_tensor
-from ..base import (MAX_FIGURE_NODES, MAX_LAYOUT_NODES, Content, Exporter, Options,
+from ..base import (MAX_FIGURE_NODES, MAX_LAYOUT_NODES, Content, Exporter, Options, shared,
                     environment, frame_names, register)
 from .layout import Layout, layout, num
 from .text import TIKZ_UNIT, number_text
@@ -289,4 +289,4 @@ class FiguresExporter(Exporter):
     order = 30
 
     def files(self, solution: Solution, options: Options) -> dict[str, Content]:
-        return figures(solution)
+        return shared(solution, figures)

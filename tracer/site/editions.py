@@ -1,0 +1,191 @@
+"""Two editions of one course: the student edition (the site_dir, ``public/``) holds the
+worksheets and no answer anywhere; the instructor edition (``public-instructor/``) holds
+everything, the students' variants and the quizzes too.
+
+The student edition is made from an allowlist: a problem's worksheet, its figure without
+values, the worksheet's LaTeX and PDF and the problem file.  A new kind of file stays out
+of it until it is added here.  The keys join it when they are released: by the flag
+``--release-keys`` (plugin option ``release_keys``) or, per problem, from its
+``release:`` date on.  The roster and everything made from it never reach it.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping, Optional, Sequence, Union
+
+from ..exporters.markdown import STUDENT_WORKSHEET
+from ..exporters.base import Course
+from .classroom import Student, VariantPages
+from .pages import SITE_FOLDER, ProblemPages, home_page, problems_nav, students_page
+
+__all__ = ["STUDENT_FILES", "Edition", "edition", "released", "student_files",
+           "release_dates", "VariantLink", "compile_variant_pdfs", "publish_editions"]
+
+#: What the student edition publishes of a problem whose key is not released.
+STUDENT_FILES = ("worksheet.md", "worksheet.tex", "worksheet.pdf", "graph.svg",
+                 "graph.tikz.tex", "problem.yaml")
+#: Instructor-only files that the student edition never gets, released or not.
+_NEVER = ("quiz-moodle.xml", "quiz-qti.zip")
+
+Content = Union[str, bytes, Path]
+
+
+@dataclass(frozen=True)
+class VariantLink:
+    """A numbered variant as the home page and the navigation list it."""
+
+    number: int
+    folder: str
+    short: str
+    key: bool             # whether its answer key is published in this edition
+
+
+@dataclass(frozen=True)
+class Edition:
+    """Every generated file of one edition (site path -> content) and the navigation of
+    its problems (and, in the instructor edition, of its students)."""
+
+    name: str
+    files: dict[str, Content]
+    problems_nav: list
+    students_nav: list
+    #: The list of problems to add below a hand-written home page (index.md), if any.
+    catalogue: Optional[str] = None
+
+
+def release_dates(sources: Sequence[Path]) -> dict[str, Optional[datetime.date]]:
+    """Each problem's ``release:`` date (None where it has none), read from its file."""
+    from ..core.load import load, problem_id
+
+    return {problem_id(path): load(path).release for path in sources}
+
+
+def released(dates: Mapping[str, Optional[datetime.date]], release_all: bool,
+             today: datetime.date) -> set[str]:
+    """The problems whose keys the student edition publishes."""
+    return {pid for pid, day in dates.items()
+            if release_all or (day is not None and day <= today)}
+
+
+def student_files(files: Mapping[str, Content], key: bool) -> dict[str, Content]:
+    """A problem's (or a variant's) files as the student edition publishes them."""
+    if key:
+        chosen = {n: c for n, c in files.items() if n != STUDENT_WORKSHEET and n not in _NEVER}
+    else:
+        chosen = {n: c for n, c in files.items() if n in STUDENT_FILES}
+        if STUDENT_WORKSHEET in files:
+            chosen["worksheet.md"] = files[STUDENT_WORKSHEET]
+    return chosen
+
+
+def _instructor_files(files: Mapping[str, Content]) -> dict[str, Content]:
+    return {n: c for n, c in files.items() if n != STUDENT_WORKSHEET}
+
+
+def edition(name: str, pages: Sequence[ProblemPages], variants: Sequence[VariantPages],
+            students: Sequence[Student], released_ids: set[str],
+            extra: Optional[Mapping[str, Content]] = None, booklets: bool = False, *,
+            site: Any = None) -> Edition:
+    """The ``student`` or ``instructor`` edition of these pages.  ``extra``: more files of
+    the instructor edition (site path -> content), such as the students' booklets;
+    ``site``: the site's settings (its course, its hand-written pages)."""
+    student = name == "student"
+    files: dict[str, Content] = {}
+    shown: list[ProblemPages] = []
+    for p in pages:
+        chosen = student_files(p.files, p.id in released_ids) if student \
+            else _instructor_files(p.files)
+        shown.append(dataclasses.replace(p, files=chosen))
+        files.update({f"{SITE_FOLDER}/{p.id}/{n}": c for n, c in chosen.items()})
+    links: dict[str, list[VariantLink]] = {}
+    for v in variants:
+        if v.student is not None:
+            if not student:
+                files.update({f"{v.folder}/{n}": c
+                              for n, c in _instructor_files(v.pages.files).items()})
+            continue
+        key = not student or v.problem in released_ids
+        chosen = student_files(v.pages.files, key) if student \
+            else _instructor_files(v.pages.files)
+        files.update({f"{v.folder}/{n}": c for n, c in chosen.items()})
+        links.setdefault(v.problem, []).append(
+            VariantLink(v.number or 0, v.folder, v.short, "answers.md" in chosen))
+    roster = [] if student else list(students)
+    mine = [v for v in variants if v.student is not None]
+    if roster:
+        files["students/index.md"] = students_page(roster, mine, booklets)
+    if not student and extra:
+        files.update(extra)
+    present = hand_written(site)
+    course = site.course if site is not None else Course()
+    quizzes = not student and "quizzes/moodle.xml" in files
+    catalogue = None
+    if "index.md" in present:   # the author's home page: the problems go below it
+        catalogue = home_page(shown, links, bool(roster), quizzes=quizzes, course=course,
+                              catalogue_only=True)
+    else:
+        files["index.md"] = home_page(shown, links, bool(roster), quizzes=quizzes,
+                                      present=present, course=course)
+    return Edition(name, files, problems_nav(shown, links),
+                   _students_nav(roster, mine, pages) if roster else [], catalogue)
+
+
+def hand_written(site: Any) -> set[str]:
+    """The hand-written pages of the site's docs folder (paths as MkDocs names them)."""
+    if site is None or site.mkdocs is None:
+        return set()
+    docs = Path(site.mkdocs["docs_dir"])
+    if not docs.is_dir():
+        return set()
+    return {p.relative_to(docs).as_posix() for p in docs.rglob("*.md") if p.is_file()}
+
+
+def _students_nav(students: Sequence[Student], variants: Sequence[VariantPages],
+                  pages: Sequence[ProblemPages]) -> list:
+    from .pages import students_nav
+
+    return students_nav(students, variants, pages)
+
+
+# ----------------------------------------------------------------------------- the build's
+
+def compile_variant_pdfs(variants: Sequence[VariantPages], cache: Any, site: Any
+                         ) -> list[VariantPages]:
+    """The variants with their worksheets' and keys' PDFs (cached by content)."""
+    from .pdf import compile_pdfs
+
+    if not variants:
+        return []
+    compiled, _ = compile_pdfs([v.pages for v in variants], cache, site.pdf,
+                               say=lambda message: None, config_file=site.config_file)
+    return [dataclasses.replace(v, pages=p) for v, p in zip(variants, compiled)]
+
+
+def publish_editions(site: Any, pages: Sequence[ProblemPages],
+                     variants: Sequence[VariantPages], students: Sequence[Student],
+                     released_ids: set[str], extra: Mapping[str, Content]) -> None:
+    """MkDocs builds both editions, each beside its folder; only when both are complete
+    do they replace the old ones, so a failed build leaves both as they were."""
+    import shutil
+
+    from .publish import build_site, swap_in
+
+    built: list[tuple[Path, Path]] = []
+    try:
+        for name, output in (("instructor", site.instructor_output), ("student", site.output)):
+            site.plugin.use_edition(edition(name, pages, variants, students, released_ids,
+                                            extra, booklets=bool(extra), site=site))
+            try:
+                built.append((build_site(dataclasses.replace(site, output=output), pages),
+                              output))
+            finally:
+                site.plugin.use_edition(None)
+    except BaseException:
+        for staging, _ in built:
+            shutil.rmtree(staging, ignore_errors=True)
+        raise
+    for staging, output in built:
+        swap_in(staging, output)
