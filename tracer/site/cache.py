@@ -188,7 +188,11 @@ def _read_entry(folder: Path) -> Optional[ProblemPages]:
             return None
         files = {}
         for name, expected in entry["files"].items():
-            if "/" in name or name in ("", ".", "..", _INDEX):
+            # A file of the problem's folder or of a folder in it (components/), never
+            # one outside it.
+            parts = name.split("/")
+            if name == _INDEX or name.startswith("/") or any(p in ("", ".", "..")
+                                                             for p in parts):
                 return None
             path = folder / name
             if hashlib.sha256(path.read_bytes()).hexdigest() != expected:
