@@ -15,15 +15,16 @@ import weakref
 from dataclasses import dataclass, fields
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, TypeVar, Union
-
-import jinja2
+from typing import TYPE_CHECKING, Any, Callable, TypeVar, Union
 
 from ..notation.latex import tex_symbol
 from ..notation.numbers import fmt, fmt_tex
 from ..safety.latex import tex_text
 from ..safety.markdown import html_text, md_cell_math, md_text
 from ..view.solution import Solution
+
+if TYPE_CHECKING:  # Jinja is imported when a template is first rendered: `tracer trace
+    import jinja2  # --json` and `tracer check` render none
 
 __all__ = ["Exporter", "Download", "Options", "register", "exporters", "get", "environment",
            "document_environment", "context", "TEMPLATES", "MAX_FIGURE_NODES",
@@ -125,6 +126,8 @@ TEMPLATES = _templates()
 
 
 def _environment(**delimiters: str) -> jinja2.Environment:
+    import jinja2
+
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
         undefined=jinja2.StrictUndefined,

@@ -36,9 +36,15 @@ class Derivation:
     closed: Optional[symbolic.ClosedForms]
 
 
-def derive(graph: Graph, *, closed_forms: bool = True) -> Derivation:
+def derive(graph: Graph, *, closed_forms: bool = True, formulas: bool = True) -> Derivation:
     """The formulas of ``graph``: SymPy derives each shape of gate of several operations
-    once; the closed forms are made for small graphs only."""
+    once; the closed forms are made for small graphs only.  ``formulas=False`` gives none
+    at all (every local derivative without a formula, no closed forms), for what shows
+    numbers only, such as the terminal's trace: SymPy is then not even imported."""
+    if not formulas:
+        none = LocalFormula(None)
+        return Derivation({name: (none,) * len(gate.operands)
+                           for name, gate in graph.gates.items()}, None)
     locals_: dict[str, tuple[LocalFormula, ...]] = {}
     for name, gate in graph.gates.items():
         if gate.simple:
