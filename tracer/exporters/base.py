@@ -9,18 +9,12 @@ new output format is one new module.
 from __future__ import annotations
 
 import importlib
-import json
-import pkgutil
 import weakref
 from dataclasses import dataclass, fields
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, TypeVar, Union
 
-from ..notation.latex import tex_symbol
-from ..notation.numbers import fmt, fmt_tex
-from ..safety.latex import tex_text
-from ..safety.markdown import html_text, md_cell_math, md_text
 from ..view.solution import Solution
 
 if TYPE_CHECKING:  # Jinja is imported when a template is first rendered: `tracer trace
@@ -80,6 +74,8 @@ def register(exporter: type) -> type:
 
 @lru_cache(maxsize=None)
 def _discover() -> None:
+    import pkgutil
+
     package = Path(__file__).resolve().parent
     for module in sorted(m.name for m in pkgutil.iter_modules([str(package)])):
         if module != "base":
@@ -141,7 +137,11 @@ def _environment(**delimiters: str) -> jinja2.Environment:
 
 @lru_cache(maxsize=None)
 def environment() -> jinja2.Environment:
-    """The Jinja environment of the terminal, figure and site templates."""
+    """The Jinja environment of the figure and site templates."""
+    from ..notation.latex import tex_symbol
+    from ..notation.numbers import fmt, fmt_tex
+    from ..safety.markdown import md_text
+
     env = _environment()
     env.filters.update(num=fmt, num_tex=fmt_tex, sym=tex_symbol, md=md_text)
     return env
@@ -154,6 +154,13 @@ def document_environment() -> jinja2.Environment:
     Its delimiters are ``<< expr >>``, ``<% statement %>`` and ``<# comment #>``, so that
     LaTeX's braces (``x_{{1}}``, ``{#1}``) never read as Jinja.
     """
+    import json
+
+    from ..notation.latex import tex_symbol
+    from ..notation.numbers import fmt, fmt_tex
+    from ..safety.latex import tex_text
+    from ..safety.markdown import html_text, md_cell_math, md_text
+
     env = _environment(
         block_start_string="<%", block_end_string="%>",
         variable_start_string="<<", variable_end_string=">>",

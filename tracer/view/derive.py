@@ -8,12 +8,14 @@ other inputs (a variant per student) reuses them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping, Optional
+from typing import TYPE_CHECKING, Mapping, Optional
 
 from ..core.expr import Call, Expr, ExprError, Var, parse
 from ..core.graph import Graph
 from ..core.rules import local_formula
-from ..notation import sympy as symbolic
+
+if TYPE_CHECKING:  # imported where formulas are derived: the terminal's trace derives none
+    from ..notation import sympy as symbolic
 
 __all__ = ["LocalFormula", "Derivation", "derive"]
 
@@ -55,6 +57,8 @@ def derive(graph: Graph, *, closed_forms: bool = True, formulas: bool = True) ->
             locals_[name] = _symbolic_locals(gate.expr, gate.operands)
     closed = None
     if closed_forms:
+        from ..notation import sympy as symbolic
+
         closed = symbolic.closed_forms(
             [(n, graph.gates[n].expr) for n in graph.forward_order if n in graph.gates],
             graph.output, graph.wrt)
@@ -62,6 +66,8 @@ def derive(graph: Graph, *, closed_forms: bool = True, formulas: bool = True) ->
 
 
 def _symbolic_locals(expr: Expr, operands: tuple[str, ...]) -> tuple[LocalFormula, ...]:
+    from ..notation import sympy as symbolic
+
     derived = symbolic.derivatives(expr, operands)
     if derived is None:
         return tuple(LocalFormula(None) for _ in operands)
