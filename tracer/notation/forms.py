@@ -102,7 +102,7 @@ class GateTexts:
         else:
             shape, names = self._shape(args, name)
         python, tex, local = _templates(call.op, shape)
-        symbols = [self.symbols[n] for n in names]
+        symbols = list(map(self.symbols.__getitem__, names))
         if self.alike and len(set(symbols)) < len(symbols):
             return _alone(call, name)
         return _new(GateText, (python.format(*names), tex.format(*symbols),

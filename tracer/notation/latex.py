@@ -58,11 +58,14 @@ TABLE: dict[str, TexForm] = {
 }
 
 Leaf = Callable[[Union[Const, Var]], tuple[str, int]]
+_LETTER_NUMBER = re.compile(r"[A-Za-z][0-9]+\Z")
 
 
 def tex_symbol(name: str) -> str:
     """LaTeX for a variable name: ``x1`` -> ``x_{1}``, ``alpha`` -> ``\\alpha``,
     ``w_out`` -> ``w_{\\mathrm{out}}``, ``num`` -> ``\\mathit{num}``."""
+    if _LETTER_NUMBER.match(name):  # x1, u12: most names of a large graph
+        return f"{name[0]}_{{{name[1:]}}}"
     base, sub = split_name(name)
     if not base:
         return r"\mathit{" + name.replace("_", r"\_") + "}"

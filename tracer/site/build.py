@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Optional, Sequence
 
 from ..core.errors import Diagnostic, TracerError
+from . import incremental
 from .cache import Cache, code_fingerprint, digest
 from .config import Site, read_config
 from .pages import SITE_FOLDER, ProblemPages, render_problem
@@ -53,6 +54,7 @@ class BuildReport:
     pdfs: int = 0
     pdfs_reused: int = 0
     pdf_skipped: bool = False
+    site: str = "all"          # pages MkDocs rendered: "all", "some" (those that changed), "none"
     seconds: float = 0.0
 
 
@@ -85,17 +87,23 @@ def build(config_file: Path, *, strict: bool = True, say: Say = _say) -> BuildRe
             pages = keep_pages(checked, cache)
             pages, pdf_stats = compile_pdfs(pages, cache, site.pdf, say=say,
                                             config_file=site.config_file)
-            staging = build_site(site, pages)
-            swap_in(staging, site.output)
+            todo = incremental.plan(site, pages)
+            if todo.kind != "none":       # else the site in the output is up to date
+                incremental.forget(todo)
+                staging = build_site(site, pages, todo)
+                swap_in(staging, site.output)
+                incremental.record(todo, site.output)
             cache.prune()
     report = BuildReport(output=site.output, problems=len(pages),
                          reused=sum(c.cached for c in checked),
                          pdfs=pdf_stats["compiled"] + pdf_stats["reused"],
                          pdfs_reused=pdf_stats["reused"], pdf_skipped=pdf_stats["skipped"],
-                         seconds=time.monotonic() - started)
+                         site=todo.kind, seconds=time.monotonic() - started)
     say(f"built {report.problems} problem{'s' if report.problems != 1 else ''} "
         f"({report.reused} unchanged, from the cache) and {report.pdfs} PDFs into "
-        f"{_shown(site.output)} in {report.seconds:.1f} s")
+        f"{_shown(site.output)} in {report.seconds:.1f} s"
+        + {"none": "; the site was up to date", "some": "; only changed pages rendered",
+           "all": ""}[report.site])
     return report
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any, Iterable, Optional, Sequence
 
 from mkdocs.config import base
 from mkdocs.config import config_options as c
@@ -61,14 +61,21 @@ class TracerPlugin(BasePlugin[TracerConfig]):
     def __init__(self) -> None:
         #: Pages prepared by ``tracer build``; when None the plugin generates them itself.
         self.prepared: Optional[list[ProblemPages]] = None
+        #: Site paths of prepared files the site already has (MkDocs' dirty build skips them).
+        self.kept: frozenset[str] = frozenset()
+        #: The URLs of the pages of the last build, in the order MkDocs renders them.
+        self.page_urls: list[str] = []
         self.command = "build"
         self._cache: Optional[Cache] = None
 
-    def use_pages(self, pages: Optional[Sequence[ProblemPages]]) -> None:
+    def use_pages(self, pages: Optional[Sequence[ProblemPages]],
+                  kept: Iterable[str] = ()) -> None:
         """Publish these prepared pages in the next build instead of generating them
         (``tracer build`` has checked, rendered and compiled them already); None to go
-        back to generating them."""
+        back to generating them.  ``kept``: the site paths of files that the site being
+        built already holds as they are (see :mod:`tracer.site.incremental`)."""
         self.prepared = None if pages is None else list(pages)
+        self.kept = frozenset(kept)
 
     # Defining on_startup also keeps this instance (and its cache) across the rebuilds of
     # `mkdocs serve`.
@@ -105,10 +112,11 @@ class TracerPlugin(BasePlugin[TracerConfig]):
                 "these hand-written files in the docs folder have the names of generated "
                 f"ones: {', '.join(clash)}; rename or remove them (tracer never overwrites them)")
         for uri, content in generated.items():
+            kind = _Kept if uri in self.kept else File
             if isinstance(content, Path):   # a cached file: MkDocs reads or copies it
-                files.append(File.generated(config, uri, abs_src_path=str(content)))
+                files.append(kind.generated(config, uri, abs_src_path=str(content)))
             else:
-                files.append(File.generated(config, uri, content=content))
+                files.append(kind.generated(config, uri, content=content))
         for path in sorted(ASSETS.rglob("*")):
             # Notes for maintainers (.md) would become pages; the rest is served as is.
             if path.is_file() and path.suffix != ".md":
@@ -116,6 +124,10 @@ class TracerPlugin(BasePlugin[TracerConfig]):
                 files.append(File.generated(config, uri, abs_src_path=str(path)))
         config.nav = _expand_nav(config.nav, problems_nav(pages))
         return files
+
+    def on_env(self, env: Any, *, config: Any, files: Files) -> Any:
+        self.page_urls = [f.url for f in files.documentation_pages()]
+        return env
 
     def on_serve(self, server: Any, *, config: Any, builder: Any) -> Any:
         site = site_settings(config, self)
@@ -151,6 +163,14 @@ class TracerPlugin(BasePlugin[TracerConfig]):
                 continue
             pages.extend(found)
         return pages
+
+
+class _Kept(File):
+    """A file the site being built already holds, unchanged (linked in from the site
+    before): a dirty build of MkDocs neither renders nor writes it."""
+
+    def is_modified(self) -> bool:
+        return False
 
 
 def _expand_nav(nav: Optional[list], problems: list) -> Optional[list]:

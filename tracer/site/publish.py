@@ -8,35 +8,46 @@ import os
 import shutil
 import sys
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import TYPE_CHECKING, Iterator, Optional, Sequence
 
 from ..core.errors import Diagnostic, TracerError
 from .config import Site, mkdocs_messages
 from .pages import ProblemPages
 
+if TYPE_CHECKING:
+    from .incremental import Plan
+
 __all__ = ["build_site", "discard_leftovers", "swap_in", "build_lock"]
 
 
-def build_site(site: Site, pages: Sequence[ProblemPages]) -> Path:
-    """Run MkDocs with the prepared pages into a staging folder beside the output."""
+def build_site(site: Site, pages: Sequence[ProblemPages], plan: Optional[Plan] = None) -> Path:
+    """Run MkDocs with the prepared pages into a staging folder beside the output; with a
+    ``plan`` that keeps some problems, only the rest is rendered (tracer.site.incremental)."""
     from mkdocs.commands.build import build as mkdocs_build
     from mkdocs.exceptions import Abort, BuildError
 
+    from .incremental import link_kept, merge_search_index, quiet_dirty_build
+
+    dirty = plan is not None and plan.dirty
     staging = _staging(site.output)
     config = site.mkdocs
     config["site_dir"] = str(staging)
-    site.plugin.use_pages(pages)
+    site.plugin.use_pages(pages, plan.kept_files if plan is not None and dirty else ())
     try:
-        with mkdocs_messages() as messages:
+        if dirty:
+            link_kept(plan, staging)  # type: ignore[arg-type]
+        with mkdocs_messages() as messages, quiet_dirty_build():
             config.plugins.on_startup(command="build", dirty=False)
             try:
-                mkdocs_build(config)
+                mkdocs_build(config, dirty=dirty)
             except (Abort, BuildError) as exc:
                 raise TracerError([Diagnostic(str(site.config_file),
                                               f"the site did not build: {m}")
                                    for m in (messages or [str(exc)])]) from None
             finally:
                 config.plugins.on_shutdown()
+        if dirty:
+            merge_search_index(plan, staging, site.plugin.page_urls)  # type: ignore[arg-type]
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
