@@ -137,3 +137,27 @@ def test_a_dirty_build_that_fails_leaves_the_previous_site(work, monkeypatch):
     assert tree(work / "public") == before
     monkeypatch.undo()
     assert build(work / "mkdocs.yml", say=lambda m: None).site == "all"
+
+
+@pytest.mark.parametrize("edit", [False, True])
+def test_pages_rendered_by_several_processes_make_the_same_site(work, tmp_path, monkeypatch,
+                                                               edit):
+    import tracer.site.parallel as parallel
+
+    if edit:   # a dirty build that also shares its pages out
+        for name in ("01-chain-rule", "03-two-paths", "05-sigmoid-neuron"):
+            path = work / "problems" / f"{name}.yaml"
+            path.write_text(path.read_text() + "\nprecision: 5\n")
+    else:
+        (work / ".tracer-cache" / "site.json").unlink()
+    monkeypatch.setattr(parallel, "MIN_SHARE", 1)
+    monkeypatch.setattr(parallel, "_cores", lambda: 3)
+    forks = []
+    real = parallel._start
+    monkeypatch.setattr(parallel, "_start", lambda *a: forks.append(a[3]) or real(*a))
+    report = build(work / "mkdocs.yml", say=lambda m: None)
+    assert report.site == ("some" if edit else "all")
+    assert len(forks) == 2
+    assert not any(folder.exists() for folder in forks)
+    monkeypatch.undo()
+    assert tree(work / "public") == clean_build_of(work, tmp_path)

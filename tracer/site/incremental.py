@@ -36,8 +36,8 @@ from .cache import ASSETS, code_fingerprint, digest
 from .config import Site
 from .pages import SITE_FOLDER, ProblemPages, home_page, problems_nav
 
-__all__ = ["Plan", "plan", "link_kept", "merge_search_index", "record", "quiet_dirty_build",
-           "SEARCH_INDEX"]
+__all__ = ["Plan", "plan", "link_kept", "merge_search_index", "record", "forget",
+           "quiet_dirty_build", "output_name", "SEARCH_INDEX"]
 
 #: What the last build published, in the cache folder.
 _STATE = "site.json"
@@ -105,24 +105,29 @@ def link_kept(plan: Plan, staging: Path) -> None:
             shutil.copy2(source, target)
 
 
-def merge_search_index(plan: Plan, staging: Path, page_order: Sequence[str]) -> None:
-    """Give the search index of a dirty build the old entries of the pages it did not
-    render, in the order of the pages (``page_order``: their site paths), as a full
-    build writes them."""
-    assert plan.previous is not None
-    old_file, new_file = plan.previous / SEARCH_INDEX, staging / SEARCH_INDEX
-    if not (old_file.is_file() and new_file.is_file()):
-        return
-    old = json.loads(old_file.read_text(encoding="utf-8"))
+def merge_search_index(staging: Path, page_order: Sequence[str],
+                       sources: Sequence[tuple[Path, set[str]]]) -> None:
+    """Complete the search index of a dirty build in ``staging`` with the entries of the
+    pages it did not render: each of ``sources`` is another search index and the URLs of
+    the pages to take from it.  The entries go in the order of the pages (``page_order``,
+    their URLs), as a build of the whole site writes them."""
+    new_file = staging / SEARCH_INDEX
+    if not new_file.is_file():
+        return      # no search plugin
     new = json.loads(new_file.read_text(encoding="utf-8"))
-    kept = {output_name(uri) for uri in plan.kept_files if uri.endswith(".md")}
     by_page: dict[str, list] = {}
-    for source, pages in ((old, kept), (new, None)):
-        for entry in source["docs"]:
+    taken: set[str] = set()
+    for path, pages in sources:
+        taken |= pages
+        for entry in json.loads(path.read_text(encoding="utf-8"))["docs"]:
             page = entry["location"].split("#")[0]
-            if pages is None or page in pages:
+            if page in pages:
                 by_page.setdefault(page, []).append(entry)
-    docs = [entry for page in page_order for entry in by_page.get(output_name(page), ())]
+    for entry in new["docs"]:
+        page = entry["location"].split("#")[0]
+        if page not in taken:
+            by_page.setdefault(page, []).append(entry)
+    docs = [entry for page in page_order for entry in by_page.get(page, ())]
     # The search plugin writes its index exactly so (json.dumps, compact).
     text = json.dumps({"config": new["config"], "docs": docs}, separators=(",", ":"),
                       default=str)

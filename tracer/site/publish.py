@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Optional, Sequence
 
 from ..core.errors import Diagnostic, TracerError
-from .config import Site, mkdocs_messages
+from .config import Site
 from .pages import ProblemPages
 
 if TYPE_CHECKING:
@@ -22,32 +22,13 @@ __all__ = ["build_site", "discard_leftovers", "swap_in", "build_lock"]
 
 def build_site(site: Site, pages: Sequence[ProblemPages], plan: Optional[Plan] = None) -> Path:
     """Run MkDocs with the prepared pages into a staging folder beside the output; with a
-    ``plan`` that keeps some problems, only the rest is rendered (tracer.site.incremental)."""
-    from mkdocs.commands.build import build as mkdocs_build
-    from mkdocs.exceptions import Abort, BuildError
+    ``plan`` that keeps some problems, only the rest is rendered (tracer.site.incremental),
+    on every core (tracer.site.parallel)."""
+    from .parallel import render_site
 
-    from .incremental import link_kept, merge_search_index, quiet_dirty_build
-
-    dirty = plan is not None and plan.dirty
     staging = _staging(site.output)
-    config = site.mkdocs
-    config["site_dir"] = str(staging)
-    site.plugin.use_pages(pages, plan.kept_files if plan is not None and dirty else ())
     try:
-        if dirty:
-            link_kept(plan, staging)  # type: ignore[arg-type]
-        with mkdocs_messages() as messages, quiet_dirty_build():
-            config.plugins.on_startup(command="build", dirty=False)
-            try:
-                mkdocs_build(config, dirty=dirty)
-            except (Abort, BuildError) as exc:
-                raise TracerError([Diagnostic(str(site.config_file),
-                                              f"the site did not build: {m}")
-                                   for m in (messages or [str(exc)])]) from None
-            finally:
-                config.plugins.on_shutdown()
-        if dirty:
-            merge_search_index(plan, staging, site.plugin.page_urls)  # type: ignore[arg-type]
+        render_site(site, pages, plan, staging)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
