@@ -274,10 +274,13 @@ def main(argv=None) -> int:
     rows = startup(5 if args.quick else args.startup_runs)
     print(table(["command", "best wall", "median wall", "mean CPU", "timed by"], rows,
                 "== start-up: one bundled problem, whole process, seconds =="))
-    for label, best, median, *_ in rows:
+    for label, best, median, cpu, _ in rows:
         if label.startswith(("tracer trace problems", "tracer check")):
-            print(f"TARGET start-up: {label}: median {median:.3f} s; target < {STARTUP_TARGET}"
-                  f": {'met' if median < STARTUP_TARGET else 'NOT met'}")
+            print(f"TARGET start-up: {label}: median {median:.3f} s wall, best {best:.3f} s, "
+                  f"{cpu:.3f} s CPU; target < {STARTUP_TARGET}: "
+                  f"{'met' if median < STARTUP_TARGET else 'NOT met'} by the median wall time, "
+                  f"{'met' if cpu < STARTUP_TARGET else 'NOT met'} by CPU time (the steadier "
+                  "figure on a loaded machine)")
     print("(tracer trace --json of a problem this small writes its closed forms, which SymPy "
           "derives: importing SymPy is most of that figure)\n")
 
