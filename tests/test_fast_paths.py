@@ -64,6 +64,7 @@ def test_a_call_is_read_as_ast_reads_it(function):
             assert by_parse(text) == by_ast(text), text
 
 
+@pytest.mark.filterwarnings("ignore::SyntaxWarning")   # Python's own, on texts like "1or"
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet="xyu12_ .e+-*/()sigmodtanh,", max_size=16))
 def test_any_short_text_is_read_as_ast_reads_it(text):

@@ -88,8 +88,8 @@ def test_an_edited_problem_renders_only_its_pages_and_the_site_is_as_a_clean_bui
     old_inode = old.stat().st_ino
     report = build(work / "mkdocs.yml", say=lambda m: None)
     assert report.site == "some"
-    built_pages = {uri for uri in rendered if uri.startswith("problems/")}
-    assert built_pages == {f"problems/{PROBLEM}/worksheet.md", f"problems/{PROBLEM}/answers.md"}
+    # Not even the home page or the hand-written pages: nothing of theirs changed.
+    assert set(rendered) == {f"problems/{PROBLEM}/worksheet.md", f"problems/{PROBLEM}/answers.md"}
     # The kept pages are the same files (linked), not copies.
     assert (work / "public" / "problems" / "03-two-paths" / "answers.html").stat().st_ino \
         == old_inode
@@ -159,5 +159,26 @@ def test_pages_rendered_by_several_processes_make_the_same_site(work, tmp_path, 
     assert report.site == ("some" if edit else "all")
     assert len(forks) == 2
     assert not any(folder.exists() for folder in forks)
+    monkeypatch.undo()
+    assert tree(work / "public") == clean_build_of(work, tmp_path)
+
+
+def test_a_page_listed_without_a_title_is_rendered_again(work, tmp_path, monkeypatch):
+    import mkdocs.commands.build as mkdocs_build
+
+    (work / "site" / "extra.md").write_text("# An extra page\n\nIts title comes from here.\n")
+    config = work / "mkdocs.yml"
+    config.write_text(config.read_text().replace("  - Problems: problems/",
+                                                 "  - extra.md\n  - Problems: problems/"))
+    assert build(config, say=lambda m: None).site == "all"
+    rendered = []
+    real = mkdocs_build._build_page
+    monkeypatch.setattr(mkdocs_build, "_build_page", lambda page, *a, **k: (
+        rendered.append(page.file.src_uri) if page.file.is_modified() else None,
+        real(page, *a, **k))[1])
+    path = work / "problems" / f"{PROBLEM}.yaml"
+    path.write_text(path.read_text().replace("x3: -5", "x3: -6"))
+    assert build(config, say=lambda m: None).site == "some"
+    assert "extra.md" in rendered and "authoring.md" not in rendered
     monkeypatch.undo()
     assert tree(work / "public") == clean_build_of(work, tmp_path)

@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # Jinja is imported when a template is first rendered: `trace
 
 __all__ = ["Exporter", "Download", "Options", "register", "exporters", "get", "environment",
            "document_environment", "context", "TEMPLATES", "MAX_FIGURE_NODES",
-           "MAX_LAYOUT_NODES", "has_figures", "frame_names", "shared"]
+           "MAX_LAYOUT_NODES", "has_figures", "frame_names", "shared", "keep_compiled_templates"]
 
 Content = Union[str, bytes]
 T = TypeVar("T")
@@ -121,6 +121,22 @@ def _templates() -> Path:
 TEMPLATES = _templates()
 
 
+_COMPILED: list[Path] = []       # where compiled templates are kept, if anywhere
+
+
+def keep_compiled_templates(folder: Path) -> None:
+    """Keep the compiled templates in ``folder`` (a build's cache): a process that renders
+    then loads them instead of compiling every template again, which was a second of a
+    rebuild of one problem."""
+    import jinja2
+
+    _COMPILED[:] = [folder]
+    for made in (environment, document_environment):
+        if made.cache_info().currsize:
+            made().bytecode_cache = jinja2.FileSystemBytecodeCache(str(folder))
+    folder.mkdir(parents=True, exist_ok=True)
+
+
 def _environment(**delimiters: str) -> jinja2.Environment:
     import jinja2
 
@@ -131,6 +147,7 @@ def _environment(**delimiters: str) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         autoescape=False,
+        bytecode_cache=jinja2.FileSystemBytecodeCache(str(_COMPILED[0])) if _COMPILED else None,
         **delimiters,
     )
 

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Optional, Sequence
 
 from ..core.errors import Diagnostic, TracerError
+from ..exporters.base import keep_compiled_templates
 from . import incremental
 from .cache import Cache, code_fingerprint, digest
 from .config import Site, read_config
@@ -78,6 +79,8 @@ def build(config_file: Path, *, strict: bool = True, say: Say = _say) -> BuildRe
     started = time.monotonic()
     with _reproducible_dates():
         site = read_config(config_file, strict=strict)
+        if site.cache_dir is not None:
+            keep_compiled_templates(site.cache_dir / "templates")
         with build_lock(site):
             discard_leftovers(site.output)
             sources = find_problems(site.problems)

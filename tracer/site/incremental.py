@@ -58,12 +58,20 @@ class Plan:
     problem_keys: Mapping[str, str]
     kept: frozenset[str] = frozenset()          # ids of the problems whose files are kept
     kept_files: frozenset[str] = frozenset()    # their source files, as site paths
+    copied: frozenset[str] = frozenset()        # the old site's other files, as site paths
+    rendered: frozenset[str] = frozenset()      # pages MkDocs renders even so (see plan)
     previous: Optional[Path] = None             # the site they are kept from
     state: Optional[Path] = field(default=None, compare=False)
 
     @property
     def dirty(self) -> bool:
         return self.kind == "some"
+
+    @property
+    def kept_outputs(self) -> frozenset[str]:
+        """The files of the new site that MkDocs must leave as they are: the kept
+        problems' files and the rest of the old site, but for the pages in ``rendered``."""
+        return frozenset(output_name(u) for u in self.kept_files) | self.copied - self.rendered
 
 
 def plan(site: Site, pages: Sequence[ProblemPages]) -> Plan:
@@ -76,14 +84,38 @@ def plan(site: Site, pages: Sequence[ProblemPages]) -> Plan:
     if before is None or before.get("site") != site_key or \
             before.get("output") != str(site.output) or set(before.get("problems", {})) != set(keys):
         return full
-    if not _intact(site.output, before.get("manifest", {})):
+    manifest = before.get("manifest", {})
+    if not _intact(site.output, manifest):
         return full
     kept = frozenset(i for i, k in keys.items() if before["problems"].get(i) == k)
     if len(kept) == len(keys):
         return Plan("none", site_key, keys, kept, previous=site.output, state=state_file)
+    if site.mkdocs.nav is None:
+        # The navigation would take the pages' titles from their content, which a page not
+        # rendered again does not give: every page is rendered.
+        return full
     files = frozenset(f"{SITE_FOLDER}/{p.id}/{name}" for p in pages if p.id in kept
                       for name in p.files)
-    return Plan("some", site_key, keys, kept, files, previous=site.output, state=state_file)
+    others = frozenset(name for name in manifest if not name.startswith(SITE_FOLDER + "/"))
+    return Plan("some", site_key, keys, kept, files, others, _untitled(site.mkdocs.nav),
+                previous=site.output, state=state_file)
+
+
+def _untitled(nav: list) -> frozenset[str]:
+    """The pages that the navigation of mkdocs.yml lists without a title: the navigation of
+    every page takes their titles from their content, so they are rendered again."""
+    found = set()
+    stack = list(nav)
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            found.add(output_name(item))
+        elif isinstance(item, dict):
+            for value in item.values():
+                stack.extend(value if isinstance(value, list) else [])
+        elif isinstance(item, list):
+            stack.extend(item)
+    return frozenset(found)
 
 
 def output_name(uri: str) -> str:
@@ -93,16 +125,30 @@ def output_name(uri: str) -> str:
 
 def link_kept(plan: Plan, staging: Path) -> None:
     """Put the kept problems' files of the old site into the new one, as hard links (a
-    copy where the file system has none)."""
+    copy where the file system has none), and copies of the old site's other files (a few
+    hundred: the theme's, the hand-written pages, the home page), which MkDocs leaves as
+    they are or writes anew: a copy, so that no write ever reaches the old site."""
     assert plan.previous is not None
-    for uri in sorted(plan.kept_files):
-        name = output_name(uri)
-        source, target = plan.previous / name, staging / name
-        target.parent.mkdir(parents=True, exist_ok=True)
+    old, new = str(plan.previous), str(staging)
+    made: set[str] = set()
+    # Strings, not Paths, and each folder made once: a course is tens of thousands of files.
+    for name in sorted(output_name(uri) for uri in plan.kept_files):
+        target = os.path.join(new, name)
+        _folder(os.path.dirname(target), made)
         try:
-            os.link(source, target)
+            os.link(os.path.join(old, name), target)
         except OSError:
-            shutil.copy2(source, target)
+            shutil.copy2(os.path.join(old, name), target)
+    for name in sorted(plan.copied - plan.rendered):   # a page missing is a page rendered
+        target = os.path.join(new, name)
+        _folder(os.path.dirname(target), made)
+        shutil.copy2(os.path.join(old, name), target)
+
+
+def _folder(path: str, made: set[str]) -> None:
+    if path not in made:
+        os.makedirs(path, exist_ok=True)
+        made.add(path)
 
 
 def merge_search_index(staging: Path, page_order: Sequence[str],
@@ -219,11 +265,12 @@ def _read_state(path: Optional[Path]) -> Optional[dict]:
 
 def _manifest(output: Path) -> dict[str, list[int]]:
     found = {}
-    for folder, _, names in os.walk(output):
+    root = str(output)
+    for folder, _, names in os.walk(root):
+        prefix = folder[len(root) + 1:].replace(os.sep, "/")
         for name in names:
-            path = os.path.join(folder, name)
-            st = os.stat(path)
-            found[os.path.relpath(path, output)] = [st.st_size, st.st_mtime_ns]
+            st = os.stat(os.path.join(folder, name))
+            found[f"{prefix}/{name}" if prefix else name] = [st.st_size, st.st_mtime_ns]
     return found
 
 

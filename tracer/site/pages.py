@@ -107,7 +107,8 @@ def problems_nav(pages: Sequence[ProblemPages]) -> list:
               for i in range(0, len(entries), NAV_GROUP)] if len(entries) > NAV_GROUP else []
     text = environment().get_template("site/nav.yml.j2").render(
         problems=entries, groups=groups, folder=SITE_FOLDER)
-    return yaml.safe_load(text) or []
+    # libyaml: the navigation of a 500-problem course is 1,500 lines of YAML
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or []
 
 
 @dataclass(frozen=True)

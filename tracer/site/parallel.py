@@ -36,9 +36,10 @@ def render_site(site: Site, pages: Sequence[ProblemPages], plan: Optional[Plan],
                 staging: Path, workers: Optional[int] = None) -> None:
     """MkDocs renders the site into ``staging``; raises :class:`TracerError` with MkDocs'
     messages when it fails."""
-    kept = plan.kept if plan is not None and plan.dirty else frozenset()
-    kept_files = plan.kept_files if plan is not None and plan.dirty else frozenset()
-    if kept:
+    dirty = plan is not None and plan.dirty
+    kept = plan.kept if dirty else frozenset()                     # type: ignore[union-attr]
+    kept_files = plan.kept_outputs if dirty else frozenset()       # type: ignore[union-attr]
+    if dirty:
         link_kept(plan, staging)  # type: ignore[arg-type]
     for leftover in staging.parent.glob(f"{staging.name}.part*"):   # of a build killed
         shutil.rmtree(leftover, ignore_errors=True)
@@ -63,13 +64,13 @@ def render_site(site: Site, pages: Sequence[ProblemPages], plan: Optional[Plan],
             raise TracerError([Diagnostic(str(site.config_file), f"the site did not build: {m}")
                                for m in dict.fromkeys(failures)])
         sources = []
-        if kept:
+        if dirty:
             sources.append((plan.previous / SEARCH_INDEX,  # type: ignore[union-attr]
-                            _page_urls(kept_files)))
+                            {name for name in kept_files if name.endswith(".html")}))
         for folder, share, _ in children:
             files = _files(share)
-            for uri in sorted(files):
-                _move(folder / output_name(uri), staging / output_name(uri))
+            for name in sorted(files):
+                _move(folder / name, staging / name)
             sources.append((folder / SEARCH_INDEX, _page_urls(files)))
         if sources:
             merge_search_index(staging, site.plugin.page_urls, sources)
@@ -129,11 +130,13 @@ def _finish(process, receive) -> list[str]:
 
 
 def _files(pages) -> frozenset[str]:
-    return frozenset(f"{SITE_FOLDER}/{p.id}/{name}" for p in pages for name in p.files)
+    """The files of the site made from ``pages``, as site paths."""
+    return frozenset(output_name(f"{SITE_FOLDER}/{p.id}/{name}") for p in pages
+                     for name in p.files)
 
 
 def _page_urls(files: frozenset[str]) -> set[str]:
-    return {output_name(uri) for uri in files if uri.endswith(".md")}
+    return {name for name in files if name.endswith(".html")}
 
 
 def _move(source: Path, target: Path) -> None:

@@ -61,7 +61,8 @@ class TracerPlugin(BasePlugin[TracerConfig]):
     def __init__(self) -> None:
         #: Pages prepared by ``tracer build``; when None the plugin generates them itself.
         self.prepared: Optional[list[ProblemPages]] = None
-        #: Site paths of prepared files the site already has (MkDocs' dirty build skips them).
+        #: Files (site paths of the output) the site being built already has: MkDocs' dirty
+        #: build neither renders nor writes them.
         self.kept: frozenset[str] = frozenset()
         #: The URLs of the pages of the last build, in the order MkDocs renders them.
         self.page_urls: list[str] = []
@@ -72,8 +73,8 @@ class TracerPlugin(BasePlugin[TracerConfig]):
                   kept: Iterable[str] = ()) -> None:
         """Publish these prepared pages in the next build instead of generating them
         (``tracer build`` has checked, rendered and compiled them already); None to go
-        back to generating them.  ``kept``: the site paths of files that the site being
-        built already holds as they are (see :mod:`tracer.site.incremental`)."""
+        back to generating them.  ``kept``: the files of the output (site paths) that the
+        site being built already holds as they are (see :mod:`tracer.site.incremental`)."""
         self.prepared = None if pages is None else list(pages)
         self.kept = frozenset(kept)
 
@@ -112,17 +113,20 @@ class TracerPlugin(BasePlugin[TracerConfig]):
                 "these hand-written files in the docs folder have the names of generated "
                 f"ones: {', '.join(clash)}; rename or remove them (tracer never overwrites them)")
         for uri, content in generated.items():
-            kind = _Kept if uri in self.kept else File
             if isinstance(content, Path):   # a cached file: MkDocs reads or copies it
-                files.append(kind.generated(config, uri, abs_src_path=str(content)))
+                files.append(File.generated(config, uri, abs_src_path=str(content)))
             else:
-                files.append(kind.generated(config, uri, content=content))
+                files.append(File.generated(config, uri, content=content))
         for path in sorted(ASSETS.rglob("*")):
             # Notes for maintainers (.md) would become pages; the rest is served as is.
             if path.is_file() and path.suffix != ".md":
                 uri = f"{ASSET_FOLDER}/{path.relative_to(ASSETS).as_posix()}"
                 files.append(File.generated(config, uri, abs_src_path=str(path)))
         config.nav = _expand_nav(config.nav, problems_nav(pages))
+        if self.kept:
+            for file in files:
+                if file.dest_uri in self.kept:
+                    file.__class__ = _Kept  # the same file, told unchanged to the dirty build
         return files
 
     def on_env(self, env: Any, *, config: Any, files: Files) -> Any:
