@@ -177,7 +177,8 @@ def work_build(config: str) -> dict:
             "calls": calls, "problems": getattr(report, "problems", None),
             "reused": getattr(report, "reused", None), "pdfs": getattr(report, "pdfs", None),
             "pdfs_reused": getattr(report, "pdfs_reused", None),
-            "pdf_skipped": getattr(report, "pdf_skipped", None)}
+            "pdf_skipped": getattr(report, "pdf_skipped", None),
+            "site": getattr(report, "site", None)}
 
 
 def _package(path: str) -> str:
@@ -299,19 +300,19 @@ def run(count: int, seed: int, pdf: str, keep: str = "", profile: bool = True) -
         previous = None
         for label, r in runs:
             if "error" in r:
-                rows.append([label] + ["-"] * 7 + [r["error"][:100]])
+                rows.append([label] + ["-"] * 8 + [r["error"][:100]])
                 continue
             changed = previous is not None and r.get("fingerprint") != previous
             previous = r.get("fingerprint")
             rows.append([label, r["total"], r["cpu"], r["import"], r["site_mb"], r["problems"],
-                         r["reused"],
+                         r["reused"], r.get("site") or "-",
                          f"{r['pdfs']} ({r['pdfs_reused']} reused)" if r["pdfs"] is not None
                          else "-", "; ".join(filter(None, [
                              "PDFs skipped: no pdflatex" if r.get("pdf_skipped") else "",
                              "tracer's code changed since the build before: its cache keys "
                              "changed" if changed else ""]))])
         print(table(["build", "wall s", "CPU s (+children)", "import s", "site MB",
-                     "problems", "from cache", "PDFs", "note"], rows,
+                     "problems", "from cache", "pages rendered", "PDFs", "note"], rows,
                     "== tracer build: whole builds (each in a fresh interpreter) =="))
         print()
         phase_names = [p for p in PHASES] + ["prune"]
@@ -337,6 +338,8 @@ def run(count: int, seed: int, pdf: str, keep: str = "", profile: bool = True) -
                   f"({own / first['total'] * 100:.0f}%), pdflatex (compile_pdfs) {pdf_s:.1f} s "
                   f"({pdf_s / first['total'] * 100:.0f}%), MkDocs (build_site, with tracer's "
                   f"plugin hooks) {mk:.1f} s ({mk / first['total'] * 100:.0f}%)")
+        print()
+        targets(runs, len(paths))
         print()
         if profile:
             pfolder = folder / "profiled"
@@ -376,6 +379,37 @@ def run(count: int, seed: int, pdf: str, keep: str = "", profile: bool = True) -
     finally:
         if not keep:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+#: Targets: (build, seconds); the clean build's is for a course without PDFs.
+TARGETS = {"clean build": 30.0, "nothing changed": 3.0, "one file touched (mtime)": 3.0,
+           "one problem edited": 5.0}
+PDF_TARGET = 180.0
+FULL_COURSE = 500
+
+
+def targets(runs: list, count: int) -> None:
+    """The target lines: each build's wall time against its target; with PDFs, the clean
+    build extrapolated to a 500-problem course when this one is smaller."""
+    for label, r in runs:
+        if "error" in r:
+            continue
+        with_pdfs = bool(r.get("pdfs")) and not r.get("pdf_skipped")
+        if label == "clean build" and with_pdfs:
+            scale = FULL_COURSE / count
+            total = r["total"] * scale
+            how = (f"{r['total']:.1f} s for {count} problems, x {scale:.3g} = {total:.0f} s "
+                   "(extrapolated: every phase grows with the problems)" if count < FULL_COURSE
+                   else f"{total:.1f} s")
+            print(f"TARGET clean build with PDFs of {FULL_COURSE} problems: {how}; target < "
+                  f"{PDF_TARGET:.0f} s: {'met' if total < PDF_TARGET else 'NOT met'}")
+            continue
+        if label not in TARGETS or (label == "clean build" and count < FULL_COURSE):
+            continue
+        goal = TARGETS[label]
+        print(f"TARGET {label}: {r['total']:.1f} s wall ({r['cpu']:.1f} s CPU); target < "
+              f"{goal:.0f} s: {'met' if r['total'] < goal else 'NOT met'}"
+              f"{' (MkDocs rendered: ' + r['site'] + ')' if r.get('site') else ''}")
 
 
 def main(argv=None) -> int:

@@ -20,13 +20,14 @@ import documents
 import engine_scaling
 import page_render
 import profile_engine
+import whole_process
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="small sizes: a smoke check")
     p.add_argument("--skip", default="",
-                   help="comma-separated: scaling,compare,profile,build,pages,documents")
+                   help="comma-separated: whole,scaling,compare,profile,build,pages,documents")
     args = p.parse_args(argv)
     skip = set(filter(None, args.skip.split(",")))
     quick = ["--quick"] if args.quick else []
@@ -36,6 +37,9 @@ def main(argv=None) -> int:
     course = Path(tempfile.mkdtemp(prefix="tracer-course-")) / "course"
     site = course / "public" if "build" not in skip else Path("public")
     steps = [
+        ("whole", "whole processes: start-up, and tracer trace --json beside micrograd and "
+         "PyTorch", lambda: whole_process.main(quick + (["--sizes", "1k,10k,100k"]
+                                                        if not args.quick else []))),
         ("scaling", "engine scaling (target 1)", lambda: engine_scaling.main(quick)),
         ("compare", "against micrograd and PyTorch (target 2)", lambda: compare.main(quick)),
         ("profile", "where the engine's time goes",

@@ -20,7 +20,8 @@ RANK = {"core": 0, "notation": 1, "safety": 1, "view": 2, "exporters": 3, "site"
         "cli": 5, "__main__": 6}
 #: Third-party libraries each layer may use (the standard library is always allowed).
 LIBRARIES = {"core": {"yaml", "networkx", "numpy"}, "notation": {"sympy"}, "safety": {"nh3"},
-             "view": set(), "exporters": {"jinja2", "pygraphviz", "markdown", "pymdownx"},
+             "view": set(), "exporters": {"jinja2", "pygraphviz", "markdown", "pymdownx",
+                                          "orjson"},
              "site": {"mkdocs", "yaml", "jinja2"}, "cli": set(), "__main__": set()}
 THIRD_PARTY = {"yaml", "networkx", "sympy", "jinja2", "pygraphviz", "mkdocs", "markdown",
                "pymdownx", "numpy", "orjson", "nh3"}

@@ -59,8 +59,12 @@ def test_check_reports_every_broken_file_at_once(capsys):
 def test_a_file_over_the_size_limit_is_refused(tmp_path, capsys):
     path = tmp_path / "huge.yaml"
     path.write_text("title: t\n# " + "x" * MAX_FILE_BYTES + "\n")
-    assert main(["check", str(path)]) == 1
+    assert main(["check", "--max-file-size", "1", str(path)]) == 1
     assert "larger than 1024 KiB" in capsys.readouterr().err
+    # The command line's default limit (64 MiB) reads it, and finds what it lacks.
+    assert main(["check", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "larger than" not in err and "the key 'inputs' is missing" in err
 
 
 def test_the_cli_never_shows_a_traceback_for_the_corpus():

@@ -25,40 +25,101 @@ def _problem_files(paths: Sequence[str], failures: list[TracerError]) -> list[Pa
     return files
 
 
-def _trace_file(path: Path, check: bool = True):
+#: The largest problem file `tracer trace` and `tracer check` read by default, in MiB
+#: (`--max-file-size`): a limit against hostile input that a generated problem of a million
+#: nodes (24 MiB of YAML) stays within.  The site's build keeps the smaller limit of
+#: :data:`tracer.core.load.MAX_FILE_BYTES`: a problem there is a page.
+MAX_FILE_MIB = 64
+
+
+def _trace_file(path: Path, check: bool = True, max_mib: int = MAX_FILE_MIB):
     from .core.engine import trace
     from .core.graph import build_graph
     from .core.load import load
 
-    graph = build_graph(load(path))
+    graph = build_graph(load(path, max_bytes=max_mib * 1024 * 1024))
     return graph, trace(graph, check=check)
 
 
 def cmd_trace(args: argparse.Namespace) -> int:
+    if args.json:
+        return _trace_json(args)
     from .exporters.terminal import terminal_text
-    from .exporters.trace_json import as_dict, to_json
+    from .view.derive import derive
     from .view.solution import solve
 
     failures: list[TracerError] = []
-    solutions = []
+    texts = []
     for path in _problem_files(args.files, failures):
         try:
-            solutions.append(solve(*_trace_file(path)))
+            graph, trace = _trace_file(path, max_mib=args.max_file_size)
+            # The terminal shows numbers only: no formula is derived (nor SymPy imported).
+            texts.append(terminal_text(solve(graph, trace, derive(graph, formulas=False))))
         except TracerError as exc:
             failures.append(exc)
-    if args.json:
-        import json
-
-        from .safety.terminal import json_for_terminal
-
-        if len(solutions) == 1 and len(args.files) == 1 and not Path(args.files[0]).is_dir():
-            sys.stdout.write(json_for_terminal(to_json(solutions[0])))
-        elif solutions:
-            sys.stdout.write(json_for_terminal(
-                json.dumps([as_dict(s) for s in solutions], indent=2) + "\n"))
-    else:
-        sys.stdout.write("\n".join(terminal_text(s) for s in solutions))
+    out = _Output()
+    out.write("\n".join(texts).encode("utf-8"))
+    out.flush()
     return _report(failures)
+
+
+def _trace_json(args: argparse.Namespace) -> int:
+    """One JSON object, or a list of them for several files or a folder, written as each
+    problem is traced, a chunk at a time."""
+    from .exporters.trace_json import graph_json
+
+    from .safety.terminal import json_for_terminal
+
+    single = len(args.files) == 1 and not Path(args.files[0]).is_dir()
+    failures: list[TracerError] = []
+    out = _Output()
+    count = 0
+    for path in _problem_files(args.files, failures):
+        try:
+            graph, trace = _trace_file(path, max_mib=args.max_file_size)
+        except TracerError as exc:
+            failures.append(exc)
+            continue
+        if not single:
+            out.write(b",\n" if count else b"[\n")
+        count += 1
+        for chunk in graph_json(graph, trace):
+            # Control characters in names or titles as JSON escapes, not raw to the terminal.
+            out.write(json_for_terminal(chunk.decode("utf-8")).encode("utf-8"))
+        del graph, trace
+    if count and not single:
+        out.write(b"]\n")
+    out.flush()
+    return _report(failures)
+
+
+class _Output:
+    """Standard output as bytes, written in large pieces (a write per record made a
+    100k-node trace ten times slower).  A reader that stops reading (``| head``) ends the
+    output quietly: a closed pipe is a normal end."""
+
+    SIZE = 1 << 20
+
+    def __init__(self) -> None:
+        sys.stdout.flush()
+        self.stream = getattr(sys.stdout, "buffer", None)
+        self.pending: list[bytes] = []
+        self.size = 0
+
+    def write(self, data: bytes) -> None:
+        self.pending.append(data)
+        self.size += len(data)
+        if self.size >= self.SIZE:
+            self.flush()
+
+    def flush(self) -> None:
+        data = b"".join(self.pending)
+        self.pending, self.size = [], 0
+        if self.stream is None:  # a text stream without bytes underneath (tests)
+            sys.stdout.write(data.decode("utf-8"))
+        else:
+            self.stream.write(data)
+            self.stream.flush()
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -67,7 +128,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     graphs = []
     for path in files:
         try:
-            graphs.append(_trace_file(path, check=False)[0])
+            graphs.append(_trace_file(path, check=False, max_mib=args.max_file_size)[0])
         except TracerError as exc:
             failures.append(exc)
     if args.variants and not failures:
@@ -135,9 +196,10 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def _report(failures: Sequence[TracerError]) -> int:
-    for exc in failures:
-        for d in exc.diagnostics:
-            print(f"error: {d}", file=sys.stderr)
+    from .core.errors import shown
+
+    lines = [f"error: {line}\n" for exc in failures for line in shown(exc.diagnostics)]
+    sys.stderr.write("".join(lines))
     return 1 if failures else 0
 
 
@@ -150,6 +212,31 @@ def _version() -> str:
     except PackageNotFoundError:  # pragma: no cover - run from a source tree
         from . import __version__
         return __version__
+def _closed_pipe() -> int:
+    """The reader of standard output has gone: point the output at /dev/null so that
+    Python's last flush does not fail again, and end as a finished command does."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no file descriptor (tests)
+        pass
+    return 0
+
+
+def _size_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--max-file-size", type=_mib, default=MAX_FILE_MIB, metavar="MIB",
+                        help=f"read problem files of up to MIB mebibytes (default "
+                        f"{MAX_FILE_MIB})")
+
+
+def _mib(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number of MiB (1 or more)")
+    return value
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -162,6 +249,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p = sub.add_parser("trace", help="print the forward and backward pass of problem files")
     p.add_argument("files", nargs="+", help="problem files (YAML) or folders of them")
     p.add_argument("--json", action="store_true", help="print the trace as JSON")
+    _size_option(p)
     p.set_defaults(run=cmd_trace)
 
     p = sub.add_parser("check", help="validate problem files without building anything")
@@ -170,6 +258,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--variants", type=int, default=0, metavar="N", help="also draw N "
                    "variants of each problem and fail where fewer than 90%% are usable")
     p.add_argument("--salt", default=None, help="the course salt variants are drawn with")
+    _size_option(p)
     p.set_defaults(run=cmd_check)
 
     p = sub.add_parser("build", help="build worksheets, answer keys and the site")
@@ -245,6 +334,8 @@ def _run(args: argparse.Namespace) -> int:
         return args.run(args)
     except TracerError as exc:
         return _report([exc])
+    except BrokenPipeError:
+        return _closed_pipe()
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

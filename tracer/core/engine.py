@@ -14,18 +14,18 @@ from collections import Counter
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Context, Decimal
 from itertools import chain
-from typing import Mapping, NamedTuple, Optional
+from typing import Mapping, NamedTuple, Optional, Sequence
 
 from .derivatives import Local, Singular, gate_locals, simple_locals
 from .errors import Diagnostic, TracerError
-from .expr import Call, Const, DomainError, Expr, Var, apply, evaluate, fold, walk
+from .expr import Call, DomainError, Expr, Var, apply, evaluate, walk
 from .graph import Gate, Graph
 from .memory import no_cycle_collection
 from .primitives import PRIMITIVES
 from .training import TrainingTrace, run as run_training
 
 __all__ = ["Local", "NodeTrace", "BackwardStep", "Accumulation", "ParamUpdate", "UpdateTrace",
-           "Trace", "trace", "forward", "central_difference", "hand_round"]
+           "Trace", "trace", "forward", "central_difference", "central_differences", "hand_round"]
 
 
 # ----------------------------------------------------------------------------- the trace
@@ -164,8 +164,7 @@ def trace(graph: Graph, inputs: Optional[Mapping[str, float]] = None, *,
         nodes = _nodes(graph, values, grads, locals_)
     # Each estimate re-runs the forward pass twice: skip the check where that gets costly.
     affordable = check and len(graph.wrt) * operations(graph, MAX_CHECK_WORK) <= MAX_CHECK_WORK
-    numeric = tuple((n, central_difference(graph, n, given)) for n in graph.wrt) \
-        if check and affordable else ()
+    numeric = central_differences(graph, graph.wrt, given) if affordable else ()
     return Trace(
         inputs=graph.inputs, output=graph.output, wrt=graph.wrt,
         rounding=graph.problem.rounding, nodes=tuple(nodes), backward=tuple(steps), sums=sums,
@@ -314,29 +313,53 @@ def central_difference(graph: Graph, name: str, inputs: Optional[Mapping[str, fl
     at ``inputs`` (default: the problem's).
 
     For a node, its value is perturbed and the nodes after it recomputed."""
+    return central_differences(graph, (name,), inputs, h)[0][1]
+
+
+def central_differences(graph: Graph, names: Sequence[str],
+                        inputs: Optional[Mapping[str, float]] = None, h: float = 1e-6
+                        ) -> tuple[tuple[str, float], ...]:
+    """:func:`central_difference` of each of ``names``.  The forward pass at ``inputs`` is
+    made once for all of them, and a perturbed pass recomputes only the gates that depend
+    on the name perturbed, in forward order: the others keep their values (at 1k nodes the
+    check was a third of the trace when every estimate ran the whole pass three times)."""
     given = dict(graph.problem.inputs if inputs is None else inputs)
     values = forward(graph, given, rounding=None)
-    step = h * max(1.0, abs(values[name]))
+    gates = [graph.gates.get(n) for n in graph.forward_order]
+    consumers: dict[str, list[int]] = {}   # the positions of the gates using each name
+    for i, gate in enumerate(gates):
+        if gate is not None:
+            for operand in gate.operands:
+                consumers.setdefault(operand, []).append(i)
 
-    def output_with(v: float) -> float:
-        if name in graph.gates:
-            shifted = dict(values)
-            shifted[name] = v
-            started = False
-            for n in graph.forward_order:
-                if n == name:
-                    started = True
-                elif started and n in graph.gates:
-                    shifted[n] = _evaluate_gate(graph.gates[n], shifted)
-            return shifted[graph.output]
-        shifted_inputs = dict(given)
-        shifted_inputs[name] = v
-        return forward(graph, shifted_inputs, rounding=None)[graph.output]
+    def depending_on(name: str) -> list[Gate]:
+        found: set[int] = set()
+        stack = [name]
+        while stack:
+            for i in consumers.get(stack.pop(), ()):
+                if i not in found:
+                    found.add(i)
+                    stack.append(gates[i].name)  # type: ignore[union-attr]
+        return [gates[i] for i in sorted(found)]  # type: ignore[misc]
 
-    try:
-        return (output_with(values[name] + step) - output_with(values[name] - step)) / (2 * step)
-    except (DomainError, TracerError):
-        return math.nan
+    def output_with(name: str, v: float, later: list[Gate]) -> float:
+        shifted = dict(values)
+        shifted[name] = v
+        for gate in later:
+            shifted[gate.name] = _evaluate_gate(gate, shifted)
+        return shifted[graph.output]
+
+    result = []
+    for name in names:
+        later = depending_on(name)
+        step = h * max(1.0, abs(values[name]))
+        try:
+            estimate = (output_with(name, values[name] + step, later)
+                        - output_with(name, values[name] - step, later)) / (2 * step)
+        except (DomainError, TracerError):
+            estimate = math.nan
+        result.append((name, estimate))
+    return tuple(result)
 
 
 # ----------------------------------------------------------------------------- local derivatives

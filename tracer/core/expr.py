@@ -152,6 +152,9 @@ def parse(text: str) -> Expr:
     if not source:
         raise ExprError("the expression is empty")
     _refuse_non_ascii(source)
+    quick = _parse_one_operation(source)
+    if quick is not None:
+        return quick
     tree = _ast_parse(source)
     return _convert(tree.body, None if source.isascii() else source.encode("utf-8"))
 
@@ -189,6 +192,52 @@ def _refuse_non_ascii(source: str) -> None:
     raise ExprError(f"the character '{quote(ch)}' ({char_name(ch)}) cannot be part of an "
                     f"expression{hint}: names and numbers are written with ASCII letters, "
                     "digits and _", at + 1)
+
+
+# Most nodes of a large problem are one operation on names and numbers (``u1 * x2``,
+# ``tanh(u3)``).  These are read with one regular expression, a fifth of the time of
+# ``ast.parse``; anything else, and every mistake, goes to the full parser, which gives
+# the same tree.  Only forms whose value Python reads exactly as ``float`` does are taken:
+# ASCII names that are not keywords, decimal numbers (an integer without leading zeros, at
+# most 300 digits, or a float with a point or an exponent), single spaces or none.
+_OPERAND = (r"(?:([A-Za-z_][A-Za-z0-9_]*)|((?:[1-9][0-9]{0,299}|0+)(?![0-9.eE])"
+            r"|(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|[0-9]+[eE][-+]?[0-9]+))")
+_ONE_OPERATION = re.compile(
+    rf"{_OPERAND}(?: ?(\*\*|[-+*/]) ?{_OPERAND})?\Z"
+    rf"|([A-Za-z_][A-Za-z0-9_]*)\( ?{_OPERAND} ?(?:, ?{_OPERAND} ?)?\)\Z")
+
+
+def _parse_one_operation(source: str) -> Optional[Expr]:
+    """``a op b``, ``f(a)``, ``f(a, b)``, a name or a number, or ``None`` for anything else."""
+    m = _ONE_OPERATION.match(source)
+    if m is None:
+        return None
+    if m.group(6) is None:              # a op b, or a lone operand
+        first = _operand(m, 1)
+        if m.group(3) is None:
+            return first
+        second = _operand(m, 4)
+        if first is None or second is None:
+            return None
+        return Call(OPERATORS[m.group(3)], (first, second))
+    prim = FUNCTIONS.get(m.group(6))
+    if prim is None or keyword.iskeyword(m.group(6)):
+        return None
+    args = [_operand(m, 7)] if m.group(9) is None and m.group(10) is None \
+        else [_operand(m, 7), _operand(m, 9)]
+    if len(args) != prim.arity or None in args:
+        return None
+    return Call(prim.name, tuple(args))  # type: ignore[arg-type]
+
+
+def _operand(m: re.Match, group: int) -> Optional[Expr]:
+    """The name (group) or the number (group + 1) matched, or ``None`` where the full
+    parser must decide (a keyword, a number too large for a float)."""
+    name = m.group(group)
+    if name is not None:
+        return None if keyword.iskeyword(name) else Var(name, m.start(group) + 1)
+    value = float(m.group(group + 1))
+    return Const(value) if math.isfinite(value) else None
 
 
 def _ast_parse(source: str) -> ast.Expression:

@@ -13,15 +13,16 @@ import heapq
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import chain
-from typing import NamedTuple, Optional
+from typing import TYPE_CHECKING, NamedTuple, Optional
 
-import networkx as nx
-
-from .errors import Diagnostic, TracerError, did_you_mean
+from .errors import SHOWN_PER_KIND, Diagnostic, TracerError, did_you_mean
 from .expr import Call, Expr, Var, variables, walk
 from .load import NodeDef, Problem
 from .memory import no_cycle_collection
 from .tensor_graph import TensorInfo, tensor_info
+
+if TYPE_CHECKING:  # NetworkX is imported where a graph search needs it: it takes longer to
+    import networkx as nx  # import than a small problem takes to check and trace
 
 __all__ = ["Gate", "Graph", "build_graph", "is_simple"]
 
@@ -125,9 +126,10 @@ def _build_graph(problem: Problem) -> Graph:
         known = input_set | set(gates)
         for gate in gates.values():
             for name in gate.operands:
-                if name in unknown:
+                if name in unknown:  # a suggestion searches every name: for those shown
+                    hint = did_you_mean(name, known) if len(errors) < SHOWN_PER_KIND else ""
                     error(f"the node '{gate.name}' uses '{name}', which is neither an input "
-                          f"nor a node{did_you_mean(name, known)}", gate.line)
+                          f"nor a node{hint}", gate.line)
     if errors:
         raise TracerError(_unique(errors))
 
@@ -175,6 +177,8 @@ def _check_params(params: tuple[str, ...], key: str, verb: str, inputs: tuple[st
 
 
 def _multigraph(inputs: tuple[str, ...], gates: dict[str, Gate]) -> nx.MultiDiGraph:
+    import networkx as nx
+
     g = nx.MultiDiGraph()
     g.add_nodes_from(inputs, kind="input")
     g.add_nodes_from(gates, kind="gate")
@@ -196,6 +200,8 @@ def _forward_order(problem: Problem, inputs: tuple[str, ...], gates: dict[str, G
         # Every gate uses only what is defined before it: the lexicographic topological
         # order is then the order of definition, and there is no cycle.
         return tuple(inputs) + tuple(gates)
+    import networkx as nx
+
     g = _multigraph(inputs, gates)
     order = {name: i for i, name in enumerate(chain(inputs, gates))}
     try:
@@ -250,6 +256,8 @@ def _not_leading_to(inputs: tuple[str, ...], gates: dict[str, Gate], used: set[s
     sinks = [name for name in chain(inputs, gates) if name not in used]
     if sinks == [output]:
         return []
+    import networkx as nx
+
     reach = nx.ancestors(_multigraph(inputs, gates), output) | {output}
     return [name for name in chain(inputs, gates) if name not in reach]
 

@@ -9,25 +9,20 @@ new output format is one new module.
 from __future__ import annotations
 
 import importlib
-import json
-import pkgutil
 import weakref
 from dataclasses import dataclass, fields
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Optional, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Callable, Optional, TypeVar, Union
 
-import jinja2
-
-from ..notation.latex import tex_symbol
-from ..notation.numbers import fmt, fmt_tex
-from ..safety.latex import tex_text
-from ..safety.markdown import html_text, md_cell_math, md_text
 from ..view.solution import Solution
+
+if TYPE_CHECKING:  # Jinja is imported when a template is first rendered: `tracer trace
+    import jinja2  # --json` and `tracer check` render none
 
 __all__ = ["Exporter", "Download", "Options", "Course", "register", "exporters", "get",
            "environment", "document_environment", "context", "TEMPLATES", "MAX_FIGURE_NODES",
-           "MAX_LAYOUT_NODES", "has_figures", "frame_names", "shared"]
+           "MAX_LAYOUT_NODES", "has_figures", "frame_names", "shared", "keep_compiled_templates"]
 
 Content = Union[str, bytes]
 T = TypeVar("T")
@@ -98,6 +93,8 @@ def register(exporter: type) -> type:
 
 @lru_cache(maxsize=None)
 def _discover() -> None:
+    import pkgutil
+
     package = Path(__file__).resolve().parent
     for module in sorted(m.name for m in pkgutil.iter_modules([str(package)])):
         if module != "base":
@@ -143,7 +140,25 @@ def _templates() -> Path:
 TEMPLATES = _templates()
 
 
+_COMPILED: list[Path] = []       # where compiled templates are kept, if anywhere
+
+
+def keep_compiled_templates(folder: Path) -> None:
+    """Keep the compiled templates in ``folder`` (a build's cache): a process that renders
+    then loads them instead of compiling every template again, which was a second of a
+    rebuild of one problem."""
+    import jinja2
+
+    _COMPILED[:] = [folder]
+    for made in (environment, document_environment):
+        if made.cache_info().currsize:
+            made().bytecode_cache = jinja2.FileSystemBytecodeCache(str(folder))
+    folder.mkdir(parents=True, exist_ok=True)
+
+
 def _environment(**delimiters: str) -> jinja2.Environment:
+    import jinja2
+
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
         undefined=jinja2.StrictUndefined,
@@ -151,13 +166,18 @@ def _environment(**delimiters: str) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         autoescape=False,
+        bytecode_cache=jinja2.FileSystemBytecodeCache(str(_COMPILED[0])) if _COMPILED else None,
         **delimiters,
     )
 
 
 @lru_cache(maxsize=None)
 def environment() -> jinja2.Environment:
-    """The Jinja environment of the terminal, figure and site templates."""
+    """The Jinja environment of the figure and site templates."""
+    from ..notation.latex import tex_symbol
+    from ..notation.numbers import fmt, fmt_tex
+    from ..safety.markdown import md_text
+
     env = _environment()
     env.filters.update(num=fmt, num_tex=fmt_tex, sym=tex_symbol, md=md_text, yaml_str=_yaml_str)
     return env
@@ -166,6 +186,8 @@ def environment() -> jinja2.Environment:
 def _yaml_str(text: str) -> str:
     """A YAML double-quoted string of ``text``, non-ASCII characters as they are: Jinja's
     tojson writes an emoji as two UTF-16 escapes, which YAML reads as two lone surrogates."""
+    import json
+
     return json.dumps(str(text), ensure_ascii=False)
 
 
@@ -176,6 +198,13 @@ def document_environment() -> jinja2.Environment:
     Its delimiters are ``<< expr >>``, ``<% statement %>`` and ``<# comment #>``, so that
     LaTeX's braces (``x_{{1}}``, ``{#1}``) never read as Jinja.
     """
+    import json
+
+    from ..notation.latex import tex_symbol
+    from ..notation.numbers import fmt, fmt_tex
+    from ..safety.latex import tex_text
+    from ..safety.markdown import html_text, md_cell_math, md_text
+
     env = _environment(
         block_start_string="<%", block_end_string="%>",
         variable_start_string="<<", variable_end_string=">>",

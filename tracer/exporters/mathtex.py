@@ -18,10 +18,11 @@ from ..notation import sympy as symbolic
 from ..notation.latex import (expr_values_tex, factor_tex, partial, tex_symbol, to_tex,
                               visible_width)
 from ..notation.numbers import fmt, fmt_tex
+from ..view.derive import LocalFormula
 from ..view.solution import ForwardLine, LocalGradient, Solution, Step
 from .base import frame_names, has_figures
 
-__all__ = ["TexSolution", "tex_solution", "local_formula_tex"]
+__all__ = ["TexSolution", "tex_solution", "local_formula_tex", "formula_tex"]
 
 
 @dataclass(frozen=True)
@@ -180,7 +181,11 @@ class TexSolution:
 def local_formula_tex(local: LocalGradient) -> str:
     """The local derivative's formula in LaTeX, or empty where it has none (a gate too
     large to derive symbolically)."""
-    formula = local.formula
+    return formula_tex(local.formula)
+
+
+def formula_tex(formula: LocalFormula) -> str:
+    """A local derivative's formula in LaTeX, or empty where it has none."""
     if formula.symbolic is not None:
         return symbolic.derivative_latex(formula.symbolic)
     if formula.expr is not None:

@@ -61,12 +61,15 @@ TABLE: dict[str, TexForm] = {
 }
 
 Leaf = Callable[[Union[Const, Var]], tuple[str, int]]
+_LETTER_NUMBER = re.compile(r"[A-Za-z][0-9]+\Z")
 
 
 def tex_symbol(name: str) -> str:
     """LaTeX for a variable name: ``x1`` -> ``x_{1}``, ``alpha`` -> ``\\alpha``,
     ``w_out`` -> ``w_{\\mathrm{out}}``, ``num`` -> ``\\mathit{num}``; an entry of a vector
     or matrix, ``W1_1_4`` -> ``(W_{1})_{1,4}``."""
+    if _LETTER_NUMBER.match(name):  # x1, u12: most names of a large graph
+        return f"{name[0]}_{{{name[1:]}}}"
     component = component_parts(name)
     if component is not None:
         base, indices = component

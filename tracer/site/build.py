@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Optional, Sequence
 
 from ..core.errors import Diagnostic, TracerError
-from ..exporters.base import Course
+from ..exporters.base import Course, keep_compiled_templates
 from .cache import Cache, code_fingerprint, digest
 from .config import Site, read_config
 from .pages import SITE_FOLDER, ProblemPages, render_problem
@@ -60,6 +60,7 @@ class BuildReport:
     pdfs: int = 0
     pdfs_reused: int = 0
     pdf_skipped: bool = False
+    site: str = "all"          # pages MkDocs rendered: "all", "some" (those that changed), "none"
     seconds: float = 0.0
 
 
@@ -88,6 +89,8 @@ def build(config_file: Path, *, strict: bool = True, say: Say = _say,
     with _reproducible_dates():
         site = read_config(config_file, strict=strict)
         site = classroom.settle(site)
+        if site.cache_dir is not None:
+            keep_compiled_templates(site.cache_dir / "templates")
         with build_lock(site):
             discard_leftovers(site.output)
             discard_leftovers(site.instructor_output)
@@ -109,7 +112,7 @@ def build(config_file: Path, *, strict: bool = True, say: Say = _say,
                                         salt=site.salt, title=site.mkdocs.site_name))
             keys = released(release_dates(sources), site.release_keys, classroom.day())
             try:
-                publish_editions(site, pages, variants, students, keys, extra)
+                made = publish_editions(site, pages, variants, students, keys, extra)
             except OSError as exc:   # a folder that cannot be written: the old site stays
                 where = exc.filename or site.output
                 raise TracerError([Diagnostic(_shown(Path(where)), "cannot write the site "
@@ -120,12 +123,14 @@ def build(config_file: Path, *, strict: bool = True, say: Say = _say,
                          reused=sum(c.cached for c in checked),
                          pdfs=pdf_stats["compiled"] + pdf_stats["reused"],
                          pdfs_reused=pdf_stats["reused"], pdf_skipped=pdf_stats["skipped"],
-                         seconds=time.monotonic() - started)
+                         site=made, seconds=time.monotonic() - started)
     say(f"built {report.problems} problem{'s' if report.problems != 1 else ''} "
         f"({report.reused} unchanged, from the cache)"
         + (f", {len(variants)} variants" if variants else "")
         + f" and {report.pdfs} PDFs into {_shown(site.output)} (student edition) and "
-        f"{_shown(site.instructor_output)} (instructor edition) in {report.seconds:.1f} s")
+        f"{_shown(site.instructor_output)} (instructor edition) in {report.seconds:.1f} s"
+        + {"none": "; the site was up to date", "some": "; only changed pages rendered",
+           "all": ""}[report.site])
     return report
 
 

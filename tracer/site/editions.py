@@ -54,6 +54,8 @@ class Edition:
     students_nav: list
     #: The list of problems to add below a hand-written home page (index.md), if any.
     catalogue: Optional[str] = None
+    #: Each problem's pages as this edition publishes them (the files it shows).
+    pages: tuple[ProblemPages, ...] = ()
 
 
 def release_dates(sources: Sequence[Path]) -> dict[str, Optional[datetime.date]]:
@@ -130,7 +132,8 @@ def edition(name: str, pages: Sequence[ProblemPages], variants: Sequence[Variant
         files["index.md"] = home_page(shown, links, bool(roster), quizzes=quizzes,
                                       present=present, course=course)
     return Edition(name, files, problems_nav(shown, links),
-                   _students_nav(roster, mine, pages) if roster else [], catalogue)
+                   _students_nav(roster, mine, pages) if roster else [], catalogue,
+                   tuple(shown))
 
 
 def hand_written(site: Any) -> set[str]:
@@ -166,26 +169,58 @@ def compile_variant_pdfs(variants: Sequence[VariantPages], cache: Any, site: Any
 
 def publish_editions(site: Any, pages: Sequence[ProblemPages],
                      variants: Sequence[VariantPages], students: Sequence[Student],
-                     released_ids: set[str], extra: Mapping[str, Content]) -> None:
-    """MkDocs builds both editions, each beside its folder; only when both are complete
-    do they replace the old ones, so a failed build leaves both as they were."""
+                     released_ids: set[str], extra: Mapping[str, Content]) -> str:
+    """MkDocs builds both editions, each beside its folder, only as far as each changed
+    since it was published (:mod:`tracer.site.incremental`); only when both are complete
+    do they replace the old ones, so a failed build leaves both as they were.  Returns how
+    much was rendered: "none", "some" or "all" (the most of the two editions)."""
     import shutil
 
+    from . import incremental
     from .publish import build_site, swap_in
 
-    built: list[tuple[Path, Path]] = []
+    built: list[tuple[Path, Path, incremental.Plan]] = []
+    kinds = []
     try:
         for name, output in (("instructor", site.instructor_output), ("student", site.output)):
-            site.plugin.use_edition(edition(name, pages, variants, students, released_ids,
-                                            extra, booklets=bool(extra), site=site))
+            made = edition(name, pages, variants, students, released_ids, extra,
+                           booklets=bool(extra), site=site)
+            here = dataclasses.replace(site, output=output)
+            todo = incremental.plan(here, made.pages, edition_key(made), f"site-{name}.json")
+            kinds.append(todo.kind)
+            if todo.kind == "none":       # the edition in its folder is up to date
+                continue
+            incremental.forget(todo)
+            site.plugin.use_edition(made)
             try:
-                built.append((build_site(dataclasses.replace(site, output=output), pages),
-                              output))
+                built.append((build_site(here, made.pages, todo), output, todo))
             finally:
                 site.plugin.use_edition(None)
     except BaseException:
-        for staging, _ in built:
+        for staging, _, _ in built:
             shutil.rmtree(staging, ignore_errors=True)
         raise
-    for staging, output in built:
+    for staging, output, todo in built:
         swap_in(staging, output)
+        incremental.record(todo, output)
+    return max(kinds, key=("none", "some", "all").index)
+
+
+def edition_key(made: "Edition") -> bytes:
+    """What an edition is besides its problems' own pages: every other file it publishes
+    (home page, variants, students' pages, quizzes) and its navigation."""
+    import hashlib
+    import json
+
+    own = {f"{SITE_FOLDER}/{p.id}/{n}" for p in made.pages for n in p.files}
+    h = hashlib.sha256()
+    for uri in sorted(made.files):
+        if uri in own:
+            continue
+        content = made.files[uri]
+        data = content.read_bytes() if isinstance(content, Path) else \
+            content if isinstance(content, bytes) else content.encode("utf-8")
+        h.update(uri.encode("utf-8") + b"\0" + hashlib.sha256(data).digest())
+    h.update(json.dumps([made.problems_nav, made.students_nav, made.catalogue],
+                        sort_keys=True, default=str).encode("utf-8"))
+    return h.digest()

@@ -94,14 +94,31 @@ def home_page(pages: Sequence[ProblemPages], variants: Mapping[str, Sequence] = 
         catalogue_only=catalogue_only)
 
 
+#: A course of more problems than this has its navigation in sections of this many.  Every
+#: page of the site carries the navigation of its section: with 500 problems side by side,
+#: rendering it was a fifth of the build; in sections of 25, a page lists some 45 entries.
+NAV_GROUP = 25
+
+
+@dataclass(frozen=True)
+class _Group:
+    first: int                 # 1-based numbers of its first and last problem
+    last: int
+    problems: list["_Entry"]
+
+
 def problems_nav(pages: Sequence[ProblemPages], variants: Mapping[str, Sequence] = {}
                  ) -> list:
     """The navigation entries of the problems, in problem-file order (templates/site/)."""
     import yaml
 
+    entries = _catalogue(pages, variants)
+    groups = [_Group(i + 1, min(i + NAV_GROUP, len(entries)), entries[i:i + NAV_GROUP])
+              for i in range(0, len(entries), NAV_GROUP)] if len(entries) > NAV_GROUP else []
     text = environment().get_template("site/nav.yml.j2").render(
-        problems=_catalogue(pages, variants), folder=SITE_FOLDER)
-    return yaml.safe_load(text) or []
+        problems=entries, groups=groups, folder=SITE_FOLDER)
+    # libyaml: the navigation of a 500-problem course is 1,500 lines of YAML
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or []
 
 
 def students_page(students: Sequence, variants: Sequence, booklets: bool = False) -> str:

@@ -29,7 +29,7 @@ import copy
 import datetime
 import os
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any, Iterable, Optional, Sequence
 
 from mkdocs.config import base
 from mkdocs.config import config_options as c
@@ -87,6 +87,11 @@ class TracerPlugin(BasePlugin[TracerConfig]):
         self.prepared: Optional[list[ProblemPages]] = None
         #: An edition prepared by ``tracer build`` (all its files and navigation).
         self.edition: Optional[Edition] = None
+        #: Files (site paths of the output) the site being built already has: MkDocs' dirty
+        #: build neither renders nor writes them.
+        self.kept: frozenset[str] = frozenset()
+        #: The URLs of the pages of the last build, in the order MkDocs renders them.
+        self.page_urls: list[str] = []
         self.command = "build"
         self._cache: Optional[Cache] = None
         #: The list of problems, added below a hand-written home page (index.md).
@@ -99,11 +104,14 @@ class TracerPlugin(BasePlugin[TracerConfig]):
         """Publish this prepared edition in the next build; None to go back."""
         self.edition = edition
 
-    def use_pages(self, pages: Optional[Sequence[ProblemPages]]) -> None:
+    def use_pages(self, pages: Optional[Sequence[ProblemPages]],
+                  kept: Iterable[str] = ()) -> None:
         """Publish these prepared pages in the next build instead of generating them
         (``tracer build`` has checked, rendered and compiled them already); None to go
-        back to generating them."""
+        back to generating them.  ``kept``: the files of the output (site paths) that the
+        site being built already holds as they are (see :mod:`tracer.site.incremental`)."""
         self.prepared = None if pages is None else list(pages)
+        self.kept = frozenset(kept)
 
     # Defining on_startup also keeps this instance (and its cache) across the rebuilds of
     # `mkdocs serve`.
@@ -155,7 +163,15 @@ class TracerPlugin(BasePlugin[TracerConfig]):
         nav = _expand_nav(copy.deepcopy(self._nav), made.problems_nav)
         config.nav = nav + made.students_nav if nav is not None and made.students_nav else nav
         self._made_nav = config.nav
+        if self.kept:
+            for file in files:
+                if file.dest_uri in self.kept:
+                    file.__class__ = _Kept  # the same file, told unchanged to the dirty build
         return files
+
+    def on_env(self, env: Any, *, config: Any, files: Files) -> Any:
+        self.page_urls = [f.url for f in files.documentation_pages()]
+        return env
 
     def on_page_markdown(self, markdown: str, *, page: Any, config: Any, files: Files
                          ) -> Optional[str]:
@@ -258,6 +274,14 @@ def settle_config(config: Any) -> list[str]:
                 current[key] = value
                 changes.append(f"tracer: {name}: {key} set to {value}")
     return changes
+
+
+class _Kept(File):
+    """A file the site being built already holds, unchanged (linked in from the site
+    before): a dirty build of MkDocs neither renders nor writes it."""
+
+    def is_modified(self) -> bool:
+        return False
 
 
 def _expand_nav(nav: Optional[list], problems: list) -> Optional[list]:

@@ -3,41 +3,32 @@ replaces the old one in one step; one build at a time per output folder."""
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import shutil
 import stat
 import sys
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import TYPE_CHECKING, Iterator, Optional, Sequence
 
 from ..core.errors import Diagnostic, TracerError
-from .config import Site, mkdocs_messages
+from .config import Site
 from .pages import ProblemPages
+
+if TYPE_CHECKING:
+    from .incremental import Plan
 
 __all__ = ["build_site", "discard_leftovers", "swap_in", "build_lock"]
 
 
-def build_site(site: Site, pages: Sequence[ProblemPages]) -> Path:
-    """Run MkDocs with the prepared pages into a staging folder beside the output."""
-    from mkdocs.commands.build import build as mkdocs_build
-    from mkdocs.exceptions import Abort, BuildError
+def build_site(site: Site, pages: Sequence[ProblemPages], plan: Optional[Plan] = None) -> Path:
+    """Run MkDocs with the prepared pages into a staging folder beside the output; with a
+    ``plan`` that keeps some problems, only the rest is rendered (tracer.site.incremental),
+    on every core (tracer.site.parallel)."""
+    from .parallel import render_site
 
     staging = _staging(site.output)
-    config = site.mkdocs
-    config["site_dir"] = str(staging)
-    site.plugin.use_pages(pages)
     try:
-        with mkdocs_messages() as messages:
-            config.plugins.on_startup(command="build", dirty=False)
-            try:
-                mkdocs_build(config)
-            except (Abort, BuildError) as exc:
-                raise TracerError([Diagnostic(str(site.config_file),
-                                              f"the site did not build: {m}")
-                                   for m in (messages or [str(exc)])]) from None
-            finally:
-                config.plugins.on_shutdown()
+        render_site(site, pages, plan, staging)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

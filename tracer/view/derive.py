@@ -8,12 +8,14 @@ other inputs (a variant per student) reuses them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping, Optional
+from typing import TYPE_CHECKING, Mapping, Optional
 
 from ..core.expr import Call, Expr, ExprError, Var, parse
 from ..core.graph import Graph
 from ..core.rules import local_formula
-from ..notation import sympy as symbolic
+
+if TYPE_CHECKING:  # imported where formulas are derived: the terminal's trace derives none
+    from ..notation import sympy as symbolic
 
 __all__ = ["LocalFormula", "Derivation", "derive"]
 
@@ -36,12 +38,19 @@ class Derivation:
     closed: Optional[symbolic.ClosedForms]
 
 
-def derive(graph: Graph, *, closed_forms: bool = True) -> Derivation:
+def derive(graph: Graph, *, closed_forms: bool = True, formulas: bool = True) -> Derivation:
     """The formulas of ``graph``: SymPy derives each shape of gate of several operations
-    once; the closed forms are made for small graphs only.  A graph of vectors and
-    matrices has its formulas already: its rules (``graph.tensor``), made with the graph."""
+    once; the closed forms are made for small graphs only.  ``formulas=False`` gives none
+    at all (every local derivative without a formula, no closed forms), for what shows
+    numbers only, such as the terminal's trace: SymPy is then not even imported.  A graph
+    of vectors and matrices has its formulas already: its rules (``graph.tensor``), made
+    with the graph."""
     if graph.tensor is not None:
         return Derivation({}, None)
+    if not formulas:
+        none = LocalFormula(None)
+        return Derivation({name: (none,) * len(gate.operands)
+                           for name, gate in graph.gates.items()}, None)
     locals_: dict[str, tuple[LocalFormula, ...]] = {}
     for name, gate in graph.gates.items():
         if gate.simple:
@@ -52,6 +61,8 @@ def derive(graph: Graph, *, closed_forms: bool = True) -> Derivation:
             locals_[name] = _symbolic_locals(gate.expr, gate.operands)
     closed = None
     if closed_forms:
+        from ..notation import sympy as symbolic
+
         closed = symbolic.closed_forms(
             [(n, graph.gates[n].expr) for n in graph.forward_order if n in graph.gates],
             graph.output, graph.wrt)
@@ -59,6 +70,8 @@ def derive(graph: Graph, *, closed_forms: bool = True) -> Derivation:
 
 
 def _symbolic_locals(expr: Expr, operands: tuple[str, ...]) -> tuple[LocalFormula, ...]:
+    from ..notation import sympy as symbolic
+
     derived = symbolic.derivatives(expr, operands)
     if derived is None:
         return tuple(LocalFormula(None) for _ in operands)
