@@ -297,3 +297,19 @@ def test_a_release_date_publishes_the_key_from_that_day(course, tmp_path, shared
     build(config, say=lambda m: None, classroom=Classroom(release_keys=True,
                                                           today=datetime.date(2027, 1, 1)))
     assert (tmp_path / "w" / "public" / "problems" / "01-chain-rule" / "answers.html").exists()
+
+
+def test_a_hand_written_page_never_links_a_withheld_key():
+    from tracer.site.editions import withheld_links
+
+    published = {"problems/16-a/worksheet.md", "problems/16-a/graph.svg"}.__contains__
+    page = ("See [the key](problems/16-a/answers.md#step-2), [the view]"
+            "(problems/16-a/components/answers.md) and [the graph](problems/16-a/graph.svg).\n"
+            "![All gradients](problems/16-a/gradients.svg)\n[Out](https://example.org/x.md)\n")
+    shown = withheld_links(page, "index.md", published)
+    assert shown == ("See [the key](problems/16-a/worksheet.md), [the view]"
+                     "(problems/16-a/worksheet.md) and [the graph](problems/16-a/graph.svg).\n"
+                     "All gradients\n[Out](https://example.org/x.md)\n")
+    # from a page in a folder, the worksheet is reached the same way the key was
+    assert withheld_links("[k](../problems/16-a/answers.md)", "guide/layers.md", published) \
+        == "[k](../problems/16-a/worksheet.md)"

@@ -25,11 +25,14 @@ from ..safety.latex import tex_text
 from ..safety.markdown import html_text, md_cell_math, md_text
 from ..view.solution import Solution
 
-__all__ = ["Exporter", "Download", "Options", "Course", "register", "exporters", "get",
+__all__ = ["STUDENT_WORKSHEET", "Exporter", "Download", "Options", "Course", "register", "exporters", "get",
            "environment", "document_environment", "context", "TEMPLATES", "MAX_FIGURE_NODES",
            "MAX_LAYOUT_NODES", "has_figures", "frame_names", "shared"]
 
 Content = Union[str, bytes]
+
+#: The worksheet as the student edition publishes it while the key is not released.
+STUDENT_WORKSHEET = "worksheet.student.md"
 T = TypeVar("T")
 
 

@@ -42,7 +42,7 @@ from ..safety.html import clean_html
 from .build import check_problems, find_problems, generate, keep_pages
 from .cache import ASSETS, Cache
 from .config import Site, site_settings
-from .editions import Edition, edition, release_dates, released
+from .editions import Edition, edition, release_dates, released, withheld_links
 from .pages import SITE_FOLDER, ProblemPages
 from .pdf import SOURCE_DATE_EPOCH, compile_pdfs
 from .preview import error_pages
@@ -91,6 +91,7 @@ class TracerPlugin(BasePlugin[TracerConfig]):
         self._cache: Optional[Cache] = None
         #: The list of problems, added below a hand-written home page (index.md).
         self._catalogue: Optional[str] = None
+        self._student = False
         self._generated: set[str] = set()    # the pages this plugin made (src URIs)
         self._nav: Optional[list] = None
         self._made_nav: Optional[list] = None
@@ -136,6 +137,7 @@ class TracerPlugin(BasePlugin[TracerConfig]):
             made = self._edition(site, pages)
         generated: dict[str, Any] = dict(made.files)
         self._catalogue = made.catalogue
+        self._student = made.name == "student"
         clash = sorted(uri for uri in generated if files.get_file_from_path(uri) is not None)
         if clash:
             raise PluginError(
@@ -159,10 +161,14 @@ class TracerPlugin(BasePlugin[TracerConfig]):
 
     def on_page_markdown(self, markdown: str, *, page: Any, config: Any, files: Files
                          ) -> Optional[str]:
-        if self._catalogue is not None and page.file.src_uri == "index.md" and \
-                page.file.generated_by is None:
+        if page.file.generated_by is not None:
+            return None
+        if self._student:
+            markdown = withheld_links(markdown, page.file.src_uri,
+                                      lambda uri: files.get_file_from_path(uri) is not None)
+        if self._catalogue is not None and page.file.src_uri == "index.md":
             return markdown.rstrip("\n") + "\n\n" + self._catalogue
-        return None
+        return markdown
 
     def on_page_content(self, html: str, *, page: Any, config: Any, files: Any) -> str:
         """A generated page's HTML (a statement's Markdown in it) against the allow-list of
