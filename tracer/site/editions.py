@@ -16,7 +16,7 @@ import posixpath
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping, Optional, Sequence, Union
+from typing import Any, Callable, Collection, Mapping, Optional, Sequence, Union
 
 from ..exporters.markdown import STUDENT_WORKSHEET
 from ..exporters.base import Course
@@ -25,7 +25,7 @@ from .pages import SITE_FOLDER, ProblemPages, home_page, problems_nav, students_
 
 __all__ = ["STUDENT_FILES", "Edition", "edition", "released", "student_files",
            "release_dates", "VariantLink", "compile_variant_pdfs", "publish_editions",
-           "withheld_links"]
+           "withheld_links", "instructor_only"]
 
 #: What the student edition publishes of a problem whose key is not released.
 STUDENT_FILES = ("worksheet.md", "worksheet.tex", "worksheet.pdf", "graph.svg",
@@ -134,7 +134,7 @@ def edition(name: str, pages: Sequence[ProblemPages], variants: Sequence[Variant
         files["students/index.md"] = students_page(roster, mine, booklets)
     if not student and extra:
         files.update(extra)
-    present = hand_written(site)
+    present = hand_written(site) - (instructor_only(site) if student else set())
     course = site.course if site is not None else Course()
     quizzes = not student and "quizzes/moodle.xml" in files
     catalogue = None
@@ -152,26 +152,41 @@ def edition(name: str, pages: Sequence[ProblemPages], variants: Sequence[Variant
 _LINK = re.compile(r"(!?)\[([^\]]*)\]\(([^)\s:]+?)(#[^)\s]*)?\)")
 
 
-def withheld_links(markdown: str, page: str, published: Callable[[str], bool]) -> str:
+def withheld_links(markdown: str, page: str, published: Callable[[str], bool],
+                   withheld: Collection[str] = ()) -> str:
     """A hand-written page of the student edition whose links reach into a problem's folder
     for what the edition withholds (an answer key, the figure of the gradients): a link
     then goes to that problem's worksheet and a picture gives way to its alt text, so that
-    the page neither breaks nor tells the answers."""
+    the page neither breaks nor tells the answers.  A link to a ``withheld`` hand-written
+    page (:func:`instructor_only`) gives way to its text."""
     here = posixpath.dirname(page)
 
     def replace(match: re.Match) -> str:
         picture, text, target, _ = match.groups()
         path = posixpath.normpath(posixpath.join(here, target))
         parts = path.split("/")
-        if parts[0] != SITE_FOLDER or len(parts) < 3 or published(path):
+        if published(path) or (parts[0] != SITE_FOLDER and path not in withheld):
             return match.group(0)
-        if picture:
+        if picture or parts[0] != SITE_FOLDER or len(parts) < 3:
             return text
         worksheet = posixpath.join(*parts[:-1] if parts[-2] != "components"
                                    else parts[:-2], "worksheet.md")
         return f"[{text}]({posixpath.relpath(worksheet, here or '.')})"
 
     return _LINK.sub(replace, markdown)
+
+
+def instructor_only(site: Any) -> set[str]:
+    """The hand-written pages whose front matter says ``edition: instructor`` (a page that
+    works problems out): the student edition leaves them out."""
+    from mkdocs.utils.meta import get_data
+
+    if site is None or site.mkdocs is None:
+        return set()
+    docs = Path(site.mkdocs["docs_dir"])
+    return {name for name in hand_written(site)
+            if get_data((docs / name).read_text(encoding="utf-8"))[1].get("edition")
+            == "instructor"}
 
 
 def hand_written(site: Any) -> set[str]:

@@ -42,7 +42,8 @@ from ..safety.html import clean_html
 from .build import check_problems, find_problems, generate, keep_pages
 from .cache import ASSETS, Cache
 from .config import Site, site_settings
-from .editions import Edition, edition, release_dates, released, withheld_links
+from .editions import (Edition, edition, instructor_only, release_dates, released,
+                       withheld_links)
 from .pages import SITE_FOLDER, ProblemPages
 from .pdf import SOURCE_DATE_EPOCH, compile_pdfs
 from .preview import error_pages
@@ -92,6 +93,7 @@ class TracerPlugin(BasePlugin[TracerConfig]):
         #: The list of problems, added below a hand-written home page (index.md).
         self._catalogue: Optional[str] = None
         self._student = False
+        self._withheld: set[str] = set()
         self._generated: set[str] = set()    # the pages this plugin made (src URIs)
         self._nav: Optional[list] = None
         self._made_nav: Optional[list] = None
@@ -138,6 +140,10 @@ class TracerPlugin(BasePlugin[TracerConfig]):
         generated: dict[str, Any] = dict(made.files)
         self._catalogue = made.catalogue
         self._student = made.name == "student"
+        self._withheld = instructor_only(site_settings(config, self)) if self._student \
+            else set()
+        for uri in self._withheld:
+            files.remove(files.get_file_from_path(uri))
         clash = sorted(uri for uri in generated if files.get_file_from_path(uri) is not None)
         if clash:
             raise PluginError(
@@ -154,7 +160,8 @@ class TracerPlugin(BasePlugin[TracerConfig]):
             if path.is_file() and path.suffix != ".md":
                 uri = f"{ASSET_FOLDER}/{path.relative_to(ASSETS).as_posix()}"
                 files.append(File.generated(config, uri, abs_src_path=str(path)))
-        nav = _expand_nav(copy.deepcopy(self._nav), made.problems_nav)
+        nav = _without(_expand_nav(copy.deepcopy(self._nav), made.problems_nav),
+                       self._withheld)
         config.nav = nav + made.students_nav if nav is not None and made.students_nav else nav
         self._made_nav = config.nav
         return files
@@ -165,7 +172,8 @@ class TracerPlugin(BasePlugin[TracerConfig]):
             return None
         if self._student:
             markdown = withheld_links(markdown, page.file.src_uri,
-                                      lambda uri: files.get_file_from_path(uri) is not None)
+                                      lambda uri: files.get_file_from_path(uri) is not None,
+                                      self._withheld)
         if self._catalogue is not None and page.file.src_uri == "index.md":
             return markdown.rstrip("\n") + "\n\n" + self._catalogue
         return markdown
@@ -264,6 +272,23 @@ def settle_config(config: Any) -> list[str]:
                 current[key] = value
                 changes.append(f"tracer: {name}: {key} set to {value}")
     return changes
+
+
+def _without(nav: Optional[list], pages: set[str]) -> Optional[list]:
+    """The nav without the entries of these pages (and without sections left empty)."""
+    if nav is None or not pages:
+        return nav
+    kept = []
+    for item in nav:
+        value = next(iter(item.values())) if isinstance(item, dict) and len(item) == 1 \
+            else item
+        if isinstance(value, list):
+            inner = _without(value, pages)
+            if inner:
+                kept.append({next(iter(item)): inner})
+        elif value not in pages:
+            kept.append(item)
+    return kept
 
 
 def _expand_nav(nav: Optional[list], problems: list) -> Optional[list]:
