@@ -19,6 +19,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tracer.core.drawing import make_variant
@@ -72,15 +73,20 @@ def _answers(t, precision: int) -> set[str]:
     """Every answer of a trace as a reader could find it written: at the shown precision
     and in full (without the sign, which pages write in several ways)."""
     values = [n.value for n in t.nodes if n.kind == "gate"] + [n.grad for n in t.nodes]
-    values += [l.value for n in t.nodes for l in n.locals]
+    values += [l.value for n in t.nodes for l in getattr(n, "locals", ())]  # scalar gates
     values += [s.contribution for s in t.backward]
     if t.update is not None:
         values += [p.new for p in t.update.params] + [t.update.output_after]
     texts = set()
-    for v in values:
+    for v in (x for value in values for x in _entries(value)):
         texts.add(canonical(fmt(abs(v), precision)))
         texts.add(canonical(repr(abs(v))))
     return texts
+
+
+def _entries(value) -> list[float]:
+    """A number, or every entry of a vector or matrix."""
+    return np.asarray(value, dtype=float).ravel().tolist()
 
 
 def canonical(text: str) -> str:
@@ -91,8 +97,9 @@ def canonical(text: str) -> str:
 def _given(problem, inputs, steps: int) -> set[str]:
     """Numbers a worksheet shows that are not answers: the inputs, the constants, the
     author's text, step numbers, the section numbers."""
-    given = {fmt(abs(v), problem.precision) for _, v in inputs}
-    given |= {repr(abs(float(v))) for _, v in inputs}
+    numbers = [x for _, v in inputs for x in _entries(v)]
+    given = {fmt(abs(v), problem.precision) for v in numbers}
+    given |= {repr(abs(v)) for v in numbers}
     for node in problem.nodes or ((problem.expression,) if problem.expression else ()):
         given |= {fmt(abs(c.value), problem.precision) for c in walk(node.expr)
                   if isinstance(c, Const)}
@@ -100,7 +107,17 @@ def _given(problem, inputs, steps: int) -> set[str]:
     if problem.update:
         given.add(fmt(problem.update.learning_rate, problem.precision))
     given |= {str(k) for k in range(0, max(steps, 6) + 1)}   # steps, sections, digits
+    given |= _navigation()
     return {canonical(g) for g in given}
+
+
+def _navigation() -> set[str]:
+    """The numbers of every page's navigation: the problems' titles and the numbers in
+    their ids (the links)."""
+    found = set()
+    for path in PROBLEMS:
+        found |= set(re.findall(r"\d+(?:\.\d+)?", load(path).title + " " + path.stem))
+    return found
 
 
 def _distinctive(text: str) -> bool:
@@ -135,7 +152,8 @@ def secrets(course: Course) -> list[Secret]:
 
 # ----------------------------------------------------------------------------- reading files
 
-TOKEN = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?:e-?\d+)?(?![\w])")
+# a number, not a part of a version (mkdocs-1.6.1)
+TOKEN = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?:e-?\d+)?(?![\w]|\.\d)")
 _COPIES: dict[str, set[str]] = {}
 
 
@@ -168,10 +186,14 @@ def readable_text(path: Path) -> str:
         # A figure's geometry is coordinates; what it says is its text and data.
         parts = re.findall(r"<text[^>]*>([^<]*)</text>|data-[\w-]+=\"([^\"]*)\"", text)
         text = " ".join(a or b for a, b in parts)
+    if path.suffix == ".tex" and r"\begin{document}" in text:
+        # the shared preamble is layout (\arraystretch and the like), the same for all
+        text = text.split(r"\begin{document}", 1)[1]
     if path.name.endswith(".tikz.tex") or path.suffix == ".tex":
         text = re.sub(r"\(\s*-?[\d.]+\s*(?:pt|cm|bp)?\s*,\s*-?[\d.]+\s*(?:pt|cm|bp)?\s*\)", " ",
                       text)
         text = re.sub(r"-?[\d.]+\s*(?:pt|cm|mm|em|ex|bp|in)\b", " ", text)
+        text = re.sub(r"tracerline=[\d.]+", " ", text)     # a line's width
     return text
 
 
@@ -201,7 +223,7 @@ def scan(site: Path, found: list[Secret]) -> list[str]:
 
 def test_the_student_edition_holds_no_answer(course):
     found = secrets(course)
-    assert len(found) == 7 * (1 + VARIANTS)     # problem 02 is released from the start
+    assert len(found) == (len(PROBLEMS) - 1) * (1 + VARIANTS)   # 02 is released at once
     hits = scan(course.student, found)
     assert hits == [], "\n".join(hits[:40])
 
@@ -230,12 +252,19 @@ def test_the_student_edition_publishes_worksheets_only(course):
         expected = {"worksheet.html", "worksheet.tex", "graph.svg", "graph.tikz.tex",
                     "problem.yaml"} | ({"worksheet.pdf"} if HAVE_PDFLATEX else set())
         assert names == expected, problem.id
+        layers = build_graph(problem).tensor is not None
         for k in range(1, VARIANTS + 1):
             variant = {p.name for p in (folder / f"variant-{k:02d}").iterdir()}
-            assert variant == expected - {"problem.yaml"}, (problem.id, k)
+            # a layer's component view: its worksheet and figure, never its key
+            assert variant == expected - {"problem.yaml"} | ({"components"} if layers
+                                                             else set()), (problem.id, k)
+        if layers:
+            assert {p.name for p in (folder / "components").iterdir()} >= {"worksheet.html"}
+            assert not (folder / "components" / "answers.html").exists()
         worksheet = (folder / "worksheet.html").read_text(encoding="utf-8")
         assert 'href="answers.html"' not in worksheet
-        assert "tracer-blank" in worksheet and "data-check" in worksheet
+        if not layers:        # the check-your-answer boxes are those of scalar worksheets
+            assert "tracer-blank" in worksheet and "data-check" in worksheet, problem.id
     home = (course.student / "index.html").read_text(encoding="utf-8")
     assert "answers.html" not in re.sub(r"02-sum-then-product/[\w/-]*answers\.html", "", home)
     search = (course.student / "search" / "search_index.json").read_text(encoding="utf-8")
@@ -297,3 +326,30 @@ def test_a_release_date_publishes_the_key_from_that_day(course, tmp_path, shared
     build(config, say=lambda m: None, classroom=Classroom(release_keys=True,
                                                           today=datetime.date(2027, 1, 1)))
     assert (tmp_path / "w" / "public" / "problems" / "01-chain-rule" / "answers.html").exists()
+
+
+def test_a_hand_written_page_never_links_a_withheld_key():
+    from tracer.site.editions import withheld_links
+
+    published = {"problems/16-a/worksheet.md", "problems/16-a/graph.svg"}.__contains__
+    page = ("See [the key](problems/16-a/answers.md#step-2), [the view]"
+            "(problems/16-a/components/answers.md) and [the graph](problems/16-a/graph.svg).\n"
+            "![All gradients](problems/16-a/gradients.svg)\n[Out](https://example.org/x.md)\n")
+    shown = withheld_links(page, "index.md", published)
+    assert shown == ("See [the key](problems/16-a/worksheet.md), [the view]"
+                     "(problems/16-a/worksheet.md) and [the graph](problems/16-a/graph.svg).\n"
+                     "All gradients\n[Out](https://example.org/x.md)\n")
+    # from a page in a folder, the worksheet is reached the same way the key was
+    assert withheld_links("[k](../problems/16-a/answers.md)", "guide/layers.md", published) \
+        == "[k](../problems/16-a/worksheet.md)"
+
+
+def test_a_page_for_the_instructor_stays_out_of_the_student_edition(course):
+    # site/layers.md works the layer problems out: its front matter keeps it for instructors
+    assert not (course.student / "layers" / "index.html").exists() and \
+        not (course.student / "layers.html").exists()
+    assert list(course.instructor.glob("layers*"))
+    authoring = next(course.student.glob("authoring*"))
+    page = (authoring / "index.html" if authoring.is_dir() else authoring).read_text()
+    assert "From scalars to layers" in page and 'href="../layers/' not in page \
+        and 'href="layers' not in page

@@ -247,9 +247,15 @@ def test_the_cleaning_keeps_what_pages_are_made_of():
             '<button class="tracer-next" type="button">Next</button></div>'
             '<table><thead><tr><th style="text-align: left;">h</th></tr></thead></table>'
             '<p><a href="https://example.org/x?a=1">e</a> <a href="answers.html">r</a> '
-            '<a href="mailto:a@b.c">m</a> <span class="arithmatex">\\(x\\)</span></p>')
+            '<a href="mailto:a@b.c">m</a> <span class="arithmatex">\\(x\\)</span></p>'
+            '<p><span class="tracer-blank" data-blank="b1"></span></p>'
+            '<div class="tracer-check" hidden data-check="{&quot;v&quot;: 1}" data-right="r" '
+            'data-wrong="w" data-unread="u" data-tally="t" data-label="l"></div>')
     cleaned = clean_html(html)
-    for kept in ('id="x"', 'data-count="2"', 'data-step="1"', 'src="step-01.svg"',
+    for kept in ('data-blank="b1"', "hidden", 'data-check="{&quot;v&quot;: 1}"',
+                 'data-right="r"', 'data-wrong="w"', 'data-unread="u"', 'data-tally="t"',
+                 'data-label="l"',
+                 'id="x"', 'data-count="2"', 'data-step="1"', 'src="step-01.svg"',
                  'type="button"', 'href="https://example.org/x?a=1"', 'href="answers.html"',
                  'href="mailto:a@b.c"', 'class="arithmatex"', "text-align:left"):
         assert kept in cleaned.replace("text-align: left", "text-align:left"), kept

@@ -164,7 +164,7 @@ def test_the_component_view_pages(docs, name):
             "components/staged.py"} <= set(files)
     assert not [f for f in files if f.endswith(".tex")]
     answers = files["components/answers.md"]
-    assert "The component view of [the problem with vectors and matrices](../answers.md)" \
+    assert "The component view of [the problem with vectors and matrices](../worksheet.md)" \
         in answers
     _check_markdown(answers)
     # the component view's gradients are its own scalar trace's, entry for entry the layer's

@@ -20,11 +20,15 @@ from ..view.solution import Solution
 if TYPE_CHECKING:  # Jinja is imported when a template is first rendered: `tracer trace
     import jinja2  # --json` and `tracer check` render none
 
-__all__ = ["Exporter", "Download", "Options", "Course", "register", "exporters", "get",
-           "environment", "document_environment", "context", "TEMPLATES", "MAX_FIGURE_NODES",
+__all__ = ["STUDENT_WORKSHEET", "Exporter", "Download", "Options", "Course", "register",
+           "exporters", "get", "environment", "document_environment", "context", "TEMPLATES", "MAX_FIGURE_NODES",
            "MAX_LAYOUT_NODES", "has_figures", "frame_names", "shared", "keep_compiled_templates"]
 
 Content = Union[str, bytes]
+
+#: The worksheet as the student edition publishes it while the key is not released.
+STUDENT_WORKSHEET = "worksheet.student.md"
+
 T = TypeVar("T")
 
 

@@ -6,17 +6,14 @@ from ..core.variants import Tolerance
 from ..safety.markdown import md_statement
 from ..view.solution import Solution
 from ..view.tensor_solution import is_tensor
-from .base import Content, Exporter, Options, context, document_environment, register, shared
+from .base import (STUDENT_WORKSHEET, Content, Exporter, Options, context,
+                   document_environment, register, shared)
 from .code import generated_code
 from .deeptex import deep_tex
 from .checking import check_data, note
 from .mathtex import tex_solution
 
 __all__ = ["MarkdownExporter", "STUDENT_WORKSHEET"]
-
-#: The worksheet as the student edition publishes it while the key is not released.
-STUDENT_WORKSHEET = "worksheet.student.md"
-
 
 @register
 class MarkdownExporter(Exporter):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from ..safety.latex import tex_statement
 from ..safety.markdown import md_statement
 from ..view.tensor_solution import TensorSolution
-from .base import Content, Options, context, document_environment, shared
+from .base import STUDENT_WORKSHEET, Content, Options, context, document_environment, shared
 from .checking import note
 from .code import generated_code
 from .tensor_tex import tensor_tex_solution
@@ -22,9 +22,16 @@ def tensor_markdown(solution: TensorSolution, options: Options) -> dict[str, Con
                     statement_md=md_statement(solution.statement,
                                               allow_html=options.allow_html),
                     code=shared(solution, generated_code), course=options.course,
-                    note=note(solution, options.seed, options.number, options.student))
-    return {name: env.get_template(f"markdown/tensor_{name}.j2").render(names)
-            for name in ("worksheet.md", "answers.md")}
+                    note=note(solution, options.seed, options.number, options.student),
+                    key_link=True)
+    files: dict[str, Content] = {
+        name: env.get_template(f"markdown/tensor_{name}.j2").render(names)
+        for name in ("worksheet.md", "answers.md")}
+    # The student edition's worksheet, which links no answer key (tracer.site.editions).
+    names["key_link"] = False
+    files[STUDENT_WORKSHEET] = env.get_template(
+        "markdown/tensor_worksheet.md.j2").render(names)
+    return files
 
 
 def tensor_latex(solution: TensorSolution, options: Options) -> dict[str, Content]:

@@ -29,7 +29,7 @@ from .mathtex import formula_tex
 __all__ = ["JsonExporter", "to_json", "graph_json", "json_chunks"]
 
 #: The local derivatives' formulas of a gate of several operations, by its name.
-Formulas = Callable[[str], Sequence[LocalFormula]]
+Formulas = Callable[[str], Mapping[int, LocalFormula]]
 #: Records per chunk of text.
 _BATCH = 2000
 _dumps = orjson.dumps
@@ -42,7 +42,8 @@ def to_json(solution: Solution) -> str:
 
         return _dumps(tensor_as_dict(solution), option=orjson.OPT_INDENT_2  # type: ignore
                       ).decode("utf-8") + "\n"
-    formulas = {line.name: tuple(l.formula for l in line.locals) for line in solution.gates}
+    # by slot: data operands have no local derivative in the worked solution
+    formulas = {line.name: {l.slot: l.formula for l in line.locals} for line in solution.gates}
     names = solution.closed_names
     function = None if solution.function is None else symbolic.latex(solution.function, names)
     gradients = {c.name: symbolic.latex(c.formula, names) for c in solution.closed}
@@ -64,8 +65,8 @@ def graph_json(graph: Graph, trace: Trace) -> Iterator[bytes]:
         function = None if closed.function is None else symbolic.latex(closed.function,
                                                                        closed.names)
         gradients = {name: symbolic.latex(f, closed.names) for name, f in closed.gradients}
-    formulas: Formulas = (lambda name: ()) if derivation is None \
-        else derivation.locals.__getitem__
+    formulas: Formulas = (lambda name: {}) if derivation is None \
+        else (lambda name: dict(enumerate(derivation.locals[name])))
     problem = graph.problem
     return json_chunks(problem.id, problem.title, trace, formulas, function, gradients)
 
@@ -83,7 +84,7 @@ def json_chunks(id: str, title: str, trace: Trace, formulas: Formulas,
     yield b'  "gradients": ' + _mapping({name: None if name in given else grad
                                          for name, grad in trace.gradients.items()}) + b",\n"
     yield b'  "data": ' + _dumps([n for n in trace.inputs if n in given]) + b",\n"
-    local_tex: dict[str, tuple[str, ...]] = {}
+    local_tex: dict[str, Mapping[int, str]] = {}
     yield b'  "nodes": '
     yield from _records(_nodes(trace, formulas, local_tex, given))
     yield b',\n  "backward": '
@@ -118,7 +119,7 @@ def _training(trace: Trace) -> Optional[dict]:
                        "grads": list(r.grads), "used": list(r.used)} for r in training.rows]}
 
 
-def _nodes(trace: Trace, formulas: Formulas, local_tex: dict[str, tuple[str, ...]],
+def _nodes(trace: Trace, formulas: Formulas, local_tex: dict[str, Mapping[int, str]],
            given: frozenset[str]) -> Iterator[dict]:
     texts = GateTexts(trace.values)
     for n in trace.nodes:
@@ -131,7 +132,7 @@ def _nodes(trace: Trace, formulas: Formulas, local_tex: dict[str, tuple[str, ...
             text = texts(n.expr, n.name)  # type: ignore[arg-type]
         else:
             text = GateText(to_python(n.expr), to_tex(n.expr),
-                            tuple(formula_tex(f) for f in formulas(n.name)))
+                            {slot: formula_tex(f) for slot, f in formulas(n.name).items()})
         local_tex[n.name] = tex = text.local_tex
         yield {"name": n.name, "kind": n.kind, "expression": text.python, "tex": text.tex,
                "op": n.op, "operands": n.operands, "value": n.value, "grad": grad,

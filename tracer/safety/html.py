@@ -9,8 +9,9 @@ source-level escaping of :mod:`tracer.safety.markdown` stays as a second wall.
 
 The allow-list is what tracer's own pages and the Markdown a statement may use are made
 of: text structure, tables, code, figures, the step-through's button and data
-attributes, and links to http, https, mailto or relative addresses.  No script, style,
-frame, form, object or event handler passes; no ``javascript:`` or ``data:`` address.
+attributes, the check-your-answer box's data, and links to http, https, mailto or
+relative addresses.  No script, style, frame, form, object or event handler passes; no
+``javascript:`` or ``data:`` address.
 Cleaning uses nh3 (the Rust sanitizer ammonia, built on html5ever's parser, so it reads
 HTML the way a browser does).  Imports nh3 and the standard library only.
 """
@@ -30,7 +31,10 @@ ALLOWED_ATTRIBUTES = {
     "a": {"href"},
     "img": {"src", "alt", "width", "height", "loading"},
     "button": {"type"},
-    "div": {"data-count"},
+    # the check-your-answer box of a worksheet (tracer-check.js reads these)
+    "div": {"data-count", "hidden", "data-check", "data-right", "data-wrong", "data-unread",
+            "data-tally", "data-label"},
+    "span": {"data-blank"},
     "figure": {"data-step"},
     "details": {"open"},
     "ol": {"start", "type"},

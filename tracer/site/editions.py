@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import posixpath
+import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Optional, Sequence, Union
+from typing import Any, Callable, Collection, Mapping, Optional, Sequence, Union
 
 from ..exporters.markdown import STUDENT_WORKSHEET
 from ..exporters.base import Course
@@ -22,7 +24,8 @@ from .classroom import Student, VariantPages
 from .pages import SITE_FOLDER, ProblemPages, home_page, problems_nav, students_page
 
 __all__ = ["STUDENT_FILES", "Edition", "edition", "released", "student_files",
-           "release_dates", "VariantLink", "compile_variant_pdfs", "publish_editions"]
+           "release_dates", "VariantLink", "compile_variant_pdfs", "publish_editions",
+           "withheld_links", "instructor_only"]
 
 #: What the student edition publishes of a problem whose key is not released.
 STUDENT_FILES = ("worksheet.md", "worksheet.tex", "worksheet.pdf", "graph.svg",
@@ -31,6 +34,9 @@ STUDENT_FILES = ("worksheet.md", "worksheet.tex", "worksheet.pdf", "graph.svg",
 _NEVER = ("quiz-moodle.xml", "quiz-qti.zip")
 
 Content = Union[str, bytes, Path]
+
+#: A layer's component view, worksheet then key, where a problem (or variant) has one.
+COMPONENT_PAGES = ("components/worksheet.md", "components/answers.md")
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,7 @@ class VariantLink:
     folder: str
     short: str
     key: bool             # whether its answer key is published in this edition
+    components: tuple[str, ...] = ()   # its component view's pages in this edition
 
 
 @dataclass(frozen=True)
@@ -72,19 +79,26 @@ def released(dates: Mapping[str, Optional[datetime.date]], release_all: bool,
             if release_all or (day is not None and day <= today)}
 
 
+def _is_student_worksheet(name: str) -> bool:
+    # a problem's own, or its component view's (components/worksheet.student.md)
+    return name.rsplit("/", 1)[-1] == STUDENT_WORKSHEET
+
+
 def student_files(files: Mapping[str, Content], key: bool) -> dict[str, Content]:
     """A problem's (or a variant's) files as the student edition publishes them."""
     if key:
-        chosen = {n: c for n, c in files.items() if n != STUDENT_WORKSHEET and n not in _NEVER}
+        chosen = {n: c for n, c in files.items()
+                  if not _is_student_worksheet(n) and n not in _NEVER}
     else:
-        chosen = {n: c for n, c in files.items() if n in STUDENT_FILES}
-        if STUDENT_WORKSHEET in files:
-            chosen["worksheet.md"] = files[STUDENT_WORKSHEET]
+        chosen = {n: c for n, c in files.items() if n.rsplit("/", 1)[-1] in STUDENT_FILES}
+    for name, content in files.items():
+        if _is_student_worksheet(name):
+            chosen[name[:-len(STUDENT_WORKSHEET)] + "worksheet.md"] = content
     return chosen
 
 
 def _instructor_files(files: Mapping[str, Content]) -> dict[str, Content]:
-    return {n: c for n, c in files.items() if n != STUDENT_WORKSHEET}
+    return {n: c for n, c in files.items() if not _is_student_worksheet(n)}
 
 
 def edition(name: str, pages: Sequence[ProblemPages], variants: Sequence[VariantPages],
@@ -114,14 +128,15 @@ def edition(name: str, pages: Sequence[ProblemPages], variants: Sequence[Variant
             else _instructor_files(v.pages.files)
         files.update({f"{v.folder}/{n}": c for n, c in chosen.items()})
         links.setdefault(v.problem, []).append(
-            VariantLink(v.number or 0, v.folder, v.short, "answers.md" in chosen))
+            VariantLink(v.number or 0, v.folder, v.short, "answers.md" in chosen,
+                        tuple(n for n in COMPONENT_PAGES if n in chosen)))
     roster = [] if student else list(students)
     mine = [v for v in variants if v.student is not None]
     if roster:
         files["students/index.md"] = students_page(roster, mine, booklets)
     if not student and extra:
         files.update(extra)
-    present = hand_written(site)
+    present = hand_written(site) - (instructor_only(site) if student else set())
     course = site.course if site is not None else Course()
     quizzes = not student and "quizzes/moodle.xml" in files
     catalogue = None
@@ -134,6 +149,47 @@ def edition(name: str, pages: Sequence[ProblemPages], variants: Sequence[Variant
     return Edition(name, files, problems_nav(shown, links),
                    _students_nav(roster, mine, pages) if roster else [], catalogue,
                    tuple(shown))
+
+
+#: A Markdown link or picture with a relative target: ``[text](target)``, ``![alt](target)``.
+_LINK = re.compile(r"(!?)\[([^\]]*)\]\(([^)\s:]+?)(#[^)\s]*)?\)")
+
+
+def withheld_links(markdown: str, page: str, published: Callable[[str], bool],
+                   withheld: Collection[str] = ()) -> str:
+    """A hand-written page of the student edition whose links reach into a problem's folder
+    for what the edition withholds (an answer key, the figure of the gradients): a link
+    then goes to that problem's worksheet and a picture gives way to its alt text, so that
+    the page neither breaks nor tells the answers.  A link to a ``withheld`` hand-written
+    page (:func:`instructor_only`) gives way to its text."""
+    here = posixpath.dirname(page)
+
+    def replace(match: re.Match) -> str:
+        picture, text, target, _ = match.groups()
+        path = posixpath.normpath(posixpath.join(here, target))
+        parts = path.split("/")
+        if published(path) or (parts[0] != SITE_FOLDER and path not in withheld):
+            return match.group(0)
+        if picture or parts[0] != SITE_FOLDER or len(parts) < 3:
+            return text
+        worksheet = posixpath.join(*parts[:-1] if parts[-2] != "components"
+                                   else parts[:-2], "worksheet.md")
+        return f"[{text}]({posixpath.relpath(worksheet, here or '.')})"
+
+    return _LINK.sub(replace, markdown)
+
+
+def instructor_only(site: Any) -> set[str]:
+    """The hand-written pages whose front matter says ``edition: instructor`` (a page that
+    works problems out): the student edition leaves them out."""
+    from mkdocs.utils.meta import get_data
+
+    if site is None or site.mkdocs is None:
+        return set()
+    docs = Path(site.mkdocs["docs_dir"])
+    return {name for name in hand_written(site)
+            if get_data((docs / name).read_text(encoding="utf-8"))[1].get("edition")
+            == "instructor"}
 
 
 def hand_written(site: Any) -> set[str]:

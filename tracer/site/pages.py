@@ -28,6 +28,10 @@ SOURCE_NAME = "problem.yaml"
 _SOURCE = Download("source", "problem", SOURCE_NAME)
 
 
+# files kept as bytes: everything else a problem makes is UTF-8 text
+BINARY = (".pdf", ".zip", ".png")
+
+
 @dataclass(frozen=True)
 class ProblemPages:
     """Everything generated for one problem: the files of ``problems/<id>/``."""
@@ -49,7 +53,7 @@ class ProblemPages:
         content = self.files[name]
         if isinstance(content, Path):
             data = content.read_bytes()
-            return data if name.endswith(".pdf") else data.decode("utf-8")
+            return data if name.endswith(BINARY) else data.decode("utf-8")
         return content
 
 

@@ -69,12 +69,7 @@ def compile_pdfs(pages: Sequence[ProblemPages], cache: "Cache", mode: Union[str,
         return list(pages), stats
     pdflatex = shutil.which("pdflatex")
     if pdflatex is None:
-        if mode is True:
-            raise TracerError([Diagnostic(str(config_file or "mkdocs.yml"),
-                                          "the tracer plugin has 'pdf: true' but " +
-                                          PDFLATEX_MISSING.replace(": PDFs skipped", "")
-                                          + ", or set 'pdf: auto'")])
-        say(PDFLATEX_MISSING)
+        _without_pdflatex(mode, say, config_file)
         stats["skipped"] = True
         return list(pages), stats
 
@@ -135,6 +130,16 @@ def compile_pdfs(pages: Sequence[ProblemPages], cache: "Cache", mode: Union[str,
                 for name in TEX_DOCUMENTS if (index, name) in found}
         result.append(problem.with_files(pdfs) if pdfs else problem)
     return result, stats
+
+
+def _without_pdflatex(mode: Union[str, bool], say: Say, config_file: Optional[Path]) -> None:
+    # `pdf: true` asks for the PDFs: without pdflatex that is an error, else a note
+    if mode is True:
+        raise TracerError([Diagnostic(str(config_file or "mkdocs.yml"),
+                                      "the tracer plugin has 'pdf: true' but " +
+                                      PDFLATEX_MISSING.replace(": PDFs skipped", "")
+                                      + ", or set 'pdf: auto'")])
+    say(PDFLATEX_MISSING)
 
 
 class _LatexFailed(Exception):

@@ -42,7 +42,8 @@ from ..safety.html import clean_html
 from .build import check_problems, find_problems, generate, keep_pages
 from .cache import ASSETS, Cache
 from .config import Site, site_settings
-from .editions import Edition, edition, release_dates, released
+from .editions import (Edition, edition, instructor_only, release_dates, released,
+                       withheld_links)
 from .pages import SITE_FOLDER, ProblemPages
 from .pdf import SOURCE_DATE_EPOCH, compile_pdfs
 from .preview import error_pages
@@ -96,6 +97,8 @@ class TracerPlugin(BasePlugin[TracerConfig]):
         self._cache: Optional[Cache] = None
         #: The list of problems, added below a hand-written home page (index.md).
         self._catalogue: Optional[str] = None
+        self._student = False
+        self._withheld: set[str] = set()
         self._generated: set[str] = set()    # the pages this plugin made (src URIs)
         self._nav: Optional[list] = None
         self._made_nav: Optional[list] = None
@@ -144,6 +147,11 @@ class TracerPlugin(BasePlugin[TracerConfig]):
             made = self._edition(site, pages)
         generated: dict[str, Any] = dict(made.files)
         self._catalogue = made.catalogue
+        self._student = made.name == "student"
+        self._withheld = instructor_only(site_settings(config, self)) if self._student \
+            else set()
+        for uri in self._withheld:
+            files.remove(files.get_file_from_path(uri))
         clash = sorted(uri for uri in generated if files.get_file_from_path(uri) is not None)
         if clash:
             raise PluginError(
@@ -160,7 +168,8 @@ class TracerPlugin(BasePlugin[TracerConfig]):
             if path.is_file() and path.suffix != ".md":
                 uri = f"{ASSET_FOLDER}/{path.relative_to(ASSETS).as_posix()}"
                 files.append(File.generated(config, uri, abs_src_path=str(path)))
-        nav = _expand_nav(copy.deepcopy(self._nav), made.problems_nav)
+        nav = _without(_expand_nav(copy.deepcopy(self._nav), made.problems_nav),
+                       self._withheld)
         config.nav = nav + made.students_nav if nav is not None and made.students_nav else nav
         self._made_nav = config.nav
         if self.kept:
@@ -175,10 +184,15 @@ class TracerPlugin(BasePlugin[TracerConfig]):
 
     def on_page_markdown(self, markdown: str, *, page: Any, config: Any, files: Files
                          ) -> Optional[str]:
-        if self._catalogue is not None and page.file.src_uri == "index.md" and \
-                page.file.generated_by is None:
+        if page.file.generated_by is not None:
+            return None
+        if self._student:
+            markdown = withheld_links(markdown, page.file.src_uri,
+                                      lambda uri: files.get_file_from_path(uri) is not None,
+                                      self._withheld)
+        if self._catalogue is not None and page.file.src_uri == "index.md":
             return markdown.rstrip("\n") + "\n\n" + self._catalogue
-        return None
+        return markdown
 
     def on_page_content(self, html: str, *, page: Any, config: Any, files: Any) -> str:
         """A generated page's HTML (a statement's Markdown in it) against the allow-list of
@@ -282,6 +296,23 @@ class _Kept(File):
 
     def is_modified(self) -> bool:
         return False
+
+
+def _without(nav: Optional[list], pages: set[str]) -> Optional[list]:
+    """The nav without the entries of these pages (and without sections left empty)."""
+    if nav is None or not pages:
+        return nav
+    kept = []
+    for item in nav:
+        value = next(iter(item.values())) if isinstance(item, dict) and len(item) == 1 \
+            else item
+        if isinstance(value, list):
+            inner = _without(value, pages)
+            if inner:
+                kept.append({next(iter(item)): inner})
+        elif value not in pages:
+            kept.append(item)
+    return kept
 
 
 def _expand_nav(nav: Optional[list], problems: list) -> Optional[list]:

@@ -88,9 +88,5 @@ def course_quizzes(sources: Sequence[Path], cache: Cache, *, variants: int, salt
                                                    source="", files=files))
     made: dict[str, Union[str, bytes]] = {}
     for name in FORMATS.values():
-        content = kept.files[Path(name).name]
-        if isinstance(content, Path):
-            content = content.read_bytes()
-            content = content if name.endswith(".zip") else content.decode("utf-8")
-        made[name] = content
+        made[name] = kept.content(Path(name).name)
     return made
