@@ -144,16 +144,20 @@ def test_a_new_course_builds_offline_in_one_command(tmp_path):
         text = page.read_text(encoding="utf-8")
         assert not OUTSIDE.search(text), page
         assert "fonts.googleapis" not in text and "fonts.gstatic" not in text
-    answers = (public / "problems/01-sigmoid-neuron/answers.html").read_text()
+    keys = folder / "public-instructor"     # the answer keys: the instructor edition
+    assert not (public / "problems/01-sigmoid-neuron/answers.html").exists()
+    answers = (keys / "problems/01-sigmoid-neuron/answers.html").read_text()
     assert "Deep Learning 101 · Winter 2025/26 · Dr. Ada" in answers
     tex = (public / "problems/01-sigmoid-neuron/worksheet.tex").read_text()
-    assert r"\lhead{\small Deep Learning 101, Winter 2025/26}" in tex
+    # the header: the course, then the variant note matching the paper to its key
+    assert r"\lhead{\small Deep Learning 101, Winter 2025/26 \textperiodcentered{} " \
+        r"01-sigmoid-neuron \textperiodcentered{} " in tex
     assert r"Deep Learning 101 \textperiodcentered\ Winter 2025/26" in tex
     if HAVE_PDFLATEX:
         assert (public / "problems/01-sigmoid-neuron/worksheet.pdf").is_file()
         if shutil.which("pdftotext"):
-            text = subprocess.run(["pdftotext", str(public / "problems/01-sigmoid-neuron/"
-                                                    "answers.pdf"), "-"],
+            text = subprocess.run(["pdftotext", str(keys / "problems/01-sigmoid-neuron/"
+                                                  "answers.pdf"), "-"],
                                   capture_output=True, text=True).stdout
             assert "Deep Learning 101" in text and "Dr. Ada" in text
 
@@ -168,7 +172,8 @@ def test_a_minimal_config_builds_at_once(tmp_path):
     assert main(["build", "-f", str(tmp_path / "mkdocs.yml")]) == 0
     assert time.monotonic() - start < 600
     site = tmp_path / "site"
-    answers = site / "problems/03-two-paths/answers.html"    # not .../answers/index.html
+    # the keys are in the instructor edition, as answers.html (not .../answers/index.html)
+    answers = tmp_path / "public-instructor/problems/03-two-paths/answers.html"
     text = answers.read_text(encoding="utf-8")
     assert '<span class="arithmatex">' in text or 'class="arithmatex"' in text
     assert "fonts.googleapis" not in (site / "index.html").read_text()

@@ -33,15 +33,15 @@ def work(first, tmp_path):
     """A private copy of the built folder, its cache and record pointing at it."""
     copy = tmp_path / "work"
     shutil.copytree(first, copy, symlinks=True)
-    state = copy / ".tracer-cache" / "site.json"
-    data = json.loads(state.read_text())
-    data["output"] = str(copy / "public")
-    state.write_text(json.dumps(data))
-    # The copy's files have new time stamps: record them as its own.
     from tracer.site import incremental
 
-    data["manifest"] = incremental._manifest(copy / "public")
-    state.write_text(json.dumps(data))
+    for edition, output in (("student", "public"), ("instructor", "public-instructor")):
+        state = copy / ".tracer-cache" / f"site-{edition}.json"
+        data = json.loads(state.read_text())
+        data["output"] = str(copy / output)
+        # The copy's files have new time stamps: record them as its own.
+        data["manifest"] = incremental._manifest(copy / output)
+        state.write_text(json.dumps(data))
     return copy
 
 
@@ -51,7 +51,7 @@ def _forbidden(*args, **kwargs):
 
 def test_an_unchanged_site_is_not_built_again(work, monkeypatch):
     before = tree(work / "public")
-    monkeypatch.setattr(tracer.site.build, "build_site", _forbidden)
+    monkeypatch.setattr(tracer.site.publish, "build_site", _forbidden)
     report = build(work / "mkdocs.yml", say=lambda m: None)
     assert report.site == "none"
     assert tree(work / "public") == before
@@ -66,7 +66,19 @@ def clean_build_of(work, tmp_path):
     shutil.copy(work / "mkdocs.yml", fresh / "mkdocs.yml")
     report = build(fresh / "mkdocs.yml", say=lambda m: None)
     assert report.site == "all"
-    return tree(fresh / "public")
+    return both(fresh)
+
+
+def assert_same(built, clean):
+    """Both editions equal, naming the files that differ."""
+    for mine, theirs in zip(built, clean):
+        differ = sorted(n for n in set(mine) | set(theirs) if mine.get(n) != theirs.get(n))
+        assert not differ, differ[:20]
+
+
+def both(work):
+    """Both editions' trees: the student's and the instructor's."""
+    return tree(work / "public"), tree(work / "public-instructor")
 
 
 def test_an_edited_problem_renders_only_its_pages_and_the_site_is_as_a_clean_build(
@@ -84,19 +96,19 @@ def test_an_edited_problem_renders_only_its_pages_and_the_site_is_as_a_clean_bui
     monkeypatch.setattr(mkdocs_build, "_build_page", counting)
     path = work / "problems" / f"{PROBLEM}.yaml"
     path.write_text(path.read_text().replace("x3: -5", "x3: -6"))
-    old = work / "public" / "problems" / "03-two-paths" / "answers.html"
+    keys = work / "public-instructor"     # the edition with the answer keys
+    old = keys / "problems" / "03-two-paths" / "answers.html"
     old_inode = old.stat().st_ino
     report = build(work / "mkdocs.yml", say=lambda m: None)
     assert report.site == "some"
     # Not even the home page or the hand-written pages: nothing of theirs changed.
     assert set(rendered) == {f"problems/{PROBLEM}/worksheet.md", f"problems/{PROBLEM}/answers.md"}
     # The kept pages are the same files (linked), not copies.
-    assert (work / "public" / "problems" / "03-two-paths" / "answers.html").stat().st_ino \
-        == old_inode
-    answers = (work / "public" / f"problems/{PROBLEM}/answers.html").read_text()
+    assert (keys / "problems" / "03-two-paths" / "answers.html").stat().st_ino == old_inode
+    answers = (keys / f"problems/{PROBLEM}/answers.html").read_text()
     assert "-36" in answers or "−36" in answers
     monkeypatch.undo()
-    assert tree(work / "public") == clean_build_of(work, tmp_path)
+    assert_same(both(work), clean_build_of(work, tmp_path))
     assert [n for n in leftovers(work) if n != ".tracer-cache"] == []
 
 
@@ -106,7 +118,7 @@ def test_a_new_title_rebuilds_every_page(work, tmp_path):
     path.write_text(text.replace(text.split("\n")[0], "title: A sum, then a product"))
     report = build(work / "mkdocs.yml", say=lambda m: None)
     assert report.site == "all"
-    assert tree(work / "public") == clean_build_of(work, tmp_path)
+    assert_same(both(work), clean_build_of(work, tmp_path))
 
 
 def test_an_output_changed_by_hand_is_built_again_in_full(work):
@@ -131,7 +143,7 @@ def test_a_dirty_build_that_fails_leaves_the_previous_site(work, monkeypatch):
         shutil.rmtree(staging)
         raise RuntimeError("interrupted")
 
-    monkeypatch.setattr(tracer.site.build, "build_site", failing)
+    monkeypatch.setattr(tracer.site.publish, "build_site", failing)
     with pytest.raises(RuntimeError):
         build(work / "mkdocs.yml", say=lambda m: None)
     assert tree(work / "public") == before
@@ -149,7 +161,8 @@ def test_pages_rendered_by_several_processes_make_the_same_site(work, tmp_path, 
             path = work / "problems" / f"{name}.yaml"
             path.write_text(path.read_text() + "\nprecision: 5\n")
     else:
-        (work / ".tracer-cache" / "site.json").unlink()
+        for state in (work / ".tracer-cache").glob("site-*.json"):
+            state.unlink()
     monkeypatch.setattr(parallel, "MIN_SHARE", 1)
     monkeypatch.setattr(parallel, "_cores", lambda: 3)
     forks = []
@@ -157,10 +170,10 @@ def test_pages_rendered_by_several_processes_make_the_same_site(work, tmp_path, 
     monkeypatch.setattr(parallel, "_start", lambda *a: forks.append(a[3]) or real(*a))
     report = build(work / "mkdocs.yml", say=lambda m: None)
     assert report.site == ("some" if edit else "all")
-    assert len(forks) == 2
+    assert len(forks) == 2 * 2             # two children for each edition
     assert not any(folder.exists() for folder in forks)
     monkeypatch.undo()
-    assert tree(work / "public") == clean_build_of(work, tmp_path)
+    assert_same(both(work), clean_build_of(work, tmp_path))
 
 
 def test_a_page_listed_without_a_title_is_rendered_again(work, tmp_path, monkeypatch):
@@ -181,4 +194,4 @@ def test_a_page_listed_without_a_title_is_rendered_again(work, tmp_path, monkeyp
     assert build(config, say=lambda m: None).site == "some"
     assert "extra.md" in rendered and "authoring.md" not in rendered
     monkeypatch.undo()
-    assert tree(work / "public") == clean_build_of(work, tmp_path)
+    assert_same(both(work), clean_build_of(work, tmp_path))

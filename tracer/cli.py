@@ -180,7 +180,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from .site.build import serve
 
-    serve(Path(args.config), args.dev_addr)
+    serve(Path(args.config), args.dev_addr, "student" if args.student else "instructor")
     return 0
 
 
@@ -297,6 +297,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p = sub.add_parser("serve", help="preview the site, rebuilding a problem when it changes")
     p.add_argument("-f", "--config", default="mkdocs.yml", help="the site's mkdocs.yml")
     p.add_argument("-a", "--dev-addr", default="127.0.0.1:8000", help="address to serve on")
+    p.add_argument("--student", action="store_true", help="preview the student edition "
+                   "(default: the instructor edition, with every answer key)")
     p.set_defaults(run=cmd_serve)
 
     p = sub.add_parser("new", help="create a course of your own: mkdocs.yml, problems/, site/")

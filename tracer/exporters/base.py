@@ -9,6 +9,7 @@ new output format is one new module.
 from __future__ import annotations
 
 import importlib
+import os
 import weakref
 from dataclasses import dataclass, fields
 from functools import lru_cache
@@ -153,11 +154,16 @@ def keep_compiled_templates(folder: Path) -> None:
     rebuild of one problem."""
     import jinja2
 
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return              # a cache that cannot be written only costs time
+    if not os.access(folder, os.W_OK):
+        return
     _COMPILED[:] = [folder]
     for made in (environment, document_environment):
         if made.cache_info().currsize:
             made().bytecode_cache = jinja2.FileSystemBytecodeCache(str(folder))
-    folder.mkdir(parents=True, exist_ok=True)
 
 
 def _environment(**delimiters: str) -> jinja2.Environment:

@@ -31,7 +31,7 @@ from typing import Callable, Iterator, Optional, Sequence
 from ..core.errors import Diagnostic, TracerError
 from ..exporters.base import Course, keep_compiled_templates
 from .cache import Cache, code_fingerprint, digest
-from .config import Site, read_config
+from .config import EDITION_VARIABLE, Site, read_config
 from .pages import SITE_FOLDER, ProblemPages, render_problem
 from .classroom import Classroom, booklets, make_variants, read_roster
 from .editions import compile_variant_pdfs, publish_editions, release_dates, released
@@ -134,12 +134,15 @@ def build(config_file: Path, *, strict: bool = True, say: Say = _say,
     return report
 
 
-def serve(config_file: Path, dev_addr: str = "127.0.0.1:8000") -> None:
-    """Preview the site at ``dev_addr``, rebuilding a problem's pages when its file changes."""
+def serve(config_file: Path, dev_addr: str = "127.0.0.1:8000",
+          edition: str = "instructor") -> None:
+    """Preview ``edition`` of the site at ``dev_addr`` (the instructor's, with the keys,
+    unless asked for the student's), rebuilding a problem's pages when its file changes."""
     from mkdocs.commands.serve import serve as mkdocs_serve
     from mkdocs.exceptions import Abort, ConfigurationError
 
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
+    os.environ[EDITION_VARIABLE] = edition
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)-7s -  %(message)s"))
     logger = logging.getLogger("mkdocs")

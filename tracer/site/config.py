@@ -11,7 +11,11 @@ from typing import Any, Iterator, Optional, Union
 from ..core.errors import Diagnostic, TracerError
 from ..exporters.base import Course
 
-__all__ = ["Site", "read_config", "site_settings", "mkdocs_messages"]
+__all__ = ["Site", "read_config", "site_settings", "mkdocs_messages", "EDITION_VARIABLE"]
+
+#: The environment variable that names the edition a plain MkDocs run of the plugin makes
+#: (``tracer serve`` sets it: a lecturer previews the keys too).
+EDITION_VARIABLE = "TRACER_EDITION"
 
 
 @dataclass(frozen=True)

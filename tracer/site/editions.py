@@ -263,8 +263,10 @@ def publish_editions(site: Any, pages: Sequence[ProblemPages],
 
 
 def edition_key(made: "Edition") -> bytes:
-    """What an edition is besides its problems' own pages: every other file it publishes
-    (home page, variants, students' pages, quizzes) and its navigation."""
+    """What an edition is besides its problems' own pages: every other page it publishes
+    (home page, variants, students' pages) and its navigation, and the names of its other
+    files.  Their content (the course's quizzes) changes no page: a dirty build writes
+    them anew, as it writes every generated file it is not told is kept."""
     import hashlib
     import json
 
@@ -272,6 +274,9 @@ def edition_key(made: "Edition") -> bytes:
     h = hashlib.sha256()
     for uri in sorted(made.files):
         if uri in own:
+            continue
+        if not uri.endswith(".md"):
+            h.update(uri.encode("utf-8") + b"\0")
             continue
         content = made.files[uri]
         data = content.read_bytes() if isinstance(content, Path) else \

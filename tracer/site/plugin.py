@@ -41,7 +41,7 @@ from ..core.errors import TracerError
 from ..safety.html import clean_html
 from .build import check_problems, find_problems, generate, keep_pages
 from .cache import ASSETS, Cache
-from .config import Site, site_settings
+from .config import EDITION_VARIABLE, Site, site_settings
 from .editions import (Edition, edition, instructor_only, release_dates, released,
                        withheld_links)
 from .pages import SITE_FOLDER, ProblemPages
@@ -174,7 +174,12 @@ class TracerPlugin(BasePlugin[TracerConfig]):
         self._made_nav = config.nav
         if self.kept:
             for file in files:
-                if file.dest_uri in self.kept:
+                if file.src_uri in generated and not file.src_uri.endswith(".md") and \
+                        not file.src_uri.startswith(NAV_PLACEHOLDER):
+                    # a course's file (its quizzes, the booklets): the plan keeps no record
+                    # of its content, so the dirty build writes it over the old site's copy
+                    file.__class__ = _Fresh
+                elif file.dest_uri in self.kept:
                     file.__class__ = _Kept  # the same file, told unchanged to the dirty build
         return files
 
@@ -203,8 +208,9 @@ class TracerPlugin(BasePlugin[TracerConfig]):
 
     def _edition(self, site: Site, pages: list[ProblemPages]) -> Edition:
         """The edition of the plugin's ``edition`` option (the student edition unless it
-        says otherwise), without variants: what plain ``mkdocs build`` publishes."""
-        name = self.config.edition
+        says otherwise), without variants: what plain ``mkdocs build`` publishes.
+        ``tracer serve`` names the edition it previews in :data:`EDITION_VARIABLE`."""
+        name = os.environ.get(EDITION_VARIABLE) or self.config.edition
         keys: set[str] = set()
         if name == "student":
             try:
@@ -296,6 +302,13 @@ class _Kept(File):
 
     def is_modified(self) -> bool:
         return False
+
+
+class _Fresh(File):
+    """A generated file that the dirty build writes whatever the time stamps say."""
+
+    def is_modified(self) -> bool:
+        return True
 
 
 def _without(nav: Optional[list], pages: set[str]) -> Optional[list]:
