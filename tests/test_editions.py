@@ -106,6 +106,10 @@ def _given(problem, inputs, steps: int) -> set[str]:
     given |= set(re.findall(r"\d+(?:\.\d+)?", problem.statement + problem.title))
     if problem.update:
         given.add(fmt(problem.update.learning_rate, problem.precision))
+    if getattr(problem, "train", None):      # the training's settings, as the page says them
+        given |= {fmt(v, problem.precision) for v in (problem.train.learning_rate,
+                                                     problem.train.momentum,
+                                                     problem.train.clip) if v is not None}
     given |= {str(k) for k in range(0, max(steps, 6) + 1)}   # steps, sections, digits
     given |= _navigation()
     return {canonical(g) for g in given}
@@ -182,6 +186,8 @@ def readable_text(path: Path) -> str:
     if path.suffix == ".html":
         # The theme's icons are inline SVG paths: their coordinates are no one's answers.
         text = re.sub(r"<svg\b.*?</svg>", " ", text, flags=re.S)
+        # the check-your-answer box's settings (tolerance, digits, width), not answers
+        text = re.sub(r"&quot;(?:rtol|atol|digits|cell)&quot;:[-\d.e]+", " ", text)
     if path.suffix == ".svg":
         # A figure's geometry is coordinates; what it says is its text and data.
         parts = re.findall(r"<text[^>]*>([^<]*)</text>|data-[\w-]+=\"([^\"]*)\"", text)

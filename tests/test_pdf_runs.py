@@ -29,7 +29,7 @@ def sources(name: str) -> dict[str, str]:
     graph = build_graph(load(PROBLEMS / f"{name}.yaml"))
     solution = solve(graph, trace(graph))
     files = {}
-    for exporter in ("latex", "figures"):
+    for exporter in ("latex", "figures", "plots"):
         files.update(get(exporter).files(solution, Options()))
     return {n: c for n, c in files.items() if n.endswith(".tex")}  # type: ignore[misc]
 

@@ -98,7 +98,9 @@ def compile_pdfs(pages: Sequence[ProblemPages], cache: "Cache", mode: Union[str,
                 stats["reused"] += 1
 
     failures: list[Diagnostic] = []
-    scratch = tempfile.TemporaryDirectory(prefix="tracer-format-") if jobs else None
+    # named as the runs' folders, so that the next build removes it after a kill -9
+    scratch = tempfile.TemporaryDirectory(prefix=tex_folder_prefix() + "format-") \
+        if jobs else None
     fmt = _format(pdflatex, preamble, Path(scratch.name)) if scratch is not None else None
 
     def run(job: tuple[int, str, str]) -> None:
