@@ -1,0 +1,94 @@
+"""The six lecture-size problems of tests/lecture/ (a lecturer's own, 10-60 nodes): their
+numbers against published values and hand derivations."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from tracer.core.engine import trace
+from tracer.core.graph import build_graph
+from tracer.core.load import load
+
+LECTURE = Path(__file__).resolve().parent / "lecture"
+LECTURE_PROBLEMS = sorted(p.name for p in LECTURE.glob("*.yaml"))
+
+
+def traced(name: str):
+    return trace(build_graph(load(LECTURE / name)))
+
+
+def test_there_are_six():
+    assert len(LECTURE_PROBLEMS) == 6
+
+
+@pytest.mark.parametrize("name", [n for n in LECTURE_PROBLEMS if not n.startswith("06")])
+def test_backprop_agrees_with_central_differences(name):
+    t = traced(name)
+    assert t.numeric
+    for param, estimate in t.numeric:
+        assert t.gradients[param] == pytest.approx(estimate, rel=1e-6, abs=1e-9), param
+
+
+def test_mazur():
+    t = traced("01-mazur-2-2-2.yaml")
+    assert t.values["E"] == pytest.approx(0.298371109, abs=1e-9)
+    assert t.gradients["w5"] == pytest.approx(0.082167041, abs=1e-9)
+    new = {p.name: p.new for p in t.update.params}
+    assert new["w5"] == pytest.approx(0.35891648, abs=1e-8)
+    assert new["w1"] == pytest.approx(0.149780716, abs=1e-9)
+
+
+def test_micrograd_readme():
+    # micrograd's README prints g 24.7041, a.grad 138.8338, b.grad 645.5773
+    t = traced("02-micrograd.yaml")
+    assert round(t.values["g"], 4) == 24.7041
+    assert round(t.gradients["a"], 4) == 138.8338
+    assert round(t.gradients["b"], 4) == 645.5773
+
+
+def test_softmax_cross_entropy_is_p_minus_y():
+    t = traced("03-softmax-cross-entropy.yaml")
+    z = [1.0, 2.0, 0.5]
+    y = [0, 1, 0]
+    total = sum(math.exp(v) for v in z)
+    for k in range(3):
+        assert t.gradients[f"z{k + 1}"] == pytest.approx(math.exp(z[k]) / total - y[k], rel=1e-12)
+
+
+def test_rnn_shared_weight_is_a_sum_over_steps():
+    t = traced("04-rnn-three-steps.yaml")
+    w, u, x, h = 0.8, 0.5, [1.0, -0.5, 0.25], [0.0]
+    for xt in x:
+        h.append(math.tanh(w * h[-1] + u * xt))
+    dh = h[3] - 0.5
+    dw = du = 0.0
+    for step in (3, 2, 1):
+        da = dh * (1 - h[step] ** 2)
+        dw += da * h[step - 1]
+        du += da * x[step - 1]
+        dh = da * w
+    assert t.gradients["w"] == pytest.approx(dw, rel=1e-12)
+    assert t.gradients["u"] == pytest.approx(du, rel=1e-12)
+
+
+def test_eight_sigmoids_vanish():
+    t = traced("05-eight-sigmoids.yaml")
+    s = [1.0]
+    for _ in range(8):
+        s.append(1 / (1 + math.exp(-s[-1])))
+    g, grads = 1.0, {}
+    for k in range(8, 0, -1):
+        local = s[k] * (1 - s[k])
+        grads[k] = g * local * s[k - 1]
+        g = g * local
+    for k in range(1, 9):
+        assert t.gradients[f"w{k}"] == pytest.approx(grads[k], rel=1e-12)
+    assert t.gradients["w1"] < t.gradients["w8"] / 10
+
+
+def test_kinks_follow_pytorchs_conventions():
+    # max tie splits evenly, relu'(0) = 0, |x|'(0) = 0 (by hand: L = x (max + relu) / (|x - y| + 1))
+    t = traced("06-kinks-and-division.yaml")
+    assert {k: t.gradients[k] for k in "xyz"} == pytest.approx({"x": 3.0, "y": 1.0, "z": 0.0})
