@@ -31,7 +31,7 @@ def test_trace_prints_forward_backward_and_gradients(capsys):
     assert main(["trace", str(PROBLEMS / "03-two-paths.yaml")]) == 0
     out = capsys.readouterr().out
     assert "u1 = x1 + x2 = -7 + 2 = -5" in out
-    assert "dy[2]/du2 = dy/du4 * du4/du2 = 10 * -4 = -40" in out
+    assert "dy[2]/du2 = dy/du4 * du4/du2 = 10 * (-4) = -40" in out
     assert "dy/du2 = [1] -20 + [2] -40 = -60" in out
 
 

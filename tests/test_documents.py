@@ -134,6 +134,12 @@ def _factor(v: float, d: int) -> str:
     return f"({text})" if text.startswith("-") or r"\times" in text else text
 
 
+def _lead(v: float, d: int) -> str:
+    # a power of ten is bracketed even first in a product: (1.8 \times 10^{-5}) \cdot 2
+    text = fmt_tex(v, d)
+    return f"({text})" if r"\times" in text else text
+
+
 def _partial(out: str, node: str, path=None) -> str:
     from tracer.notation.latex import tex_symbol
 
@@ -152,7 +158,7 @@ def test_answer_key_has_every_step_and_sum_with_the_trace_numbers(docs, name):
         for s in t.trace.backward:
             grad = _partial(t.output, s.node, s.path)
             chain = _partial(t.output, s.source) + r" \cdot " + _partial(s.source, s.node)
-            numbers = (f"{fmt_tex(s.upstream, d)} \\cdot {_factor(s.local, d)} = "
+            numbers = (f"{_lead(s.upstream, d)} \\cdot {_factor(s.local, d)} = "
                        f"{fmt_tex(s.contribution, d)}")
             found = [i for i, line in enumerate(lines) if line.startswith(f"{grad} &= {chain}")]
             assert found, f"{document}: no line for {grad} from {s.source}"

@@ -99,8 +99,11 @@ def content(el: ET.Element) -> str:
 
 
 def shown(value: float, digits: int, path=None) -> str:
-    """What a number reads as in the SVG: fmt's text with a true minus sign."""
+    """What a number reads as in the SVG: fmt's text with a true minus sign, a power of
+    ten as ×10 and the exponent (a superscript)."""
     text = fmt(value, digits).replace("-", "\u2212")
+    mant, _, exp = text.partition("e")
+    text = f"{mant}\u00d710{exp}" if exp else text   # the power as a superscript run
     return text if path is None else f"[{path}] {text}"
 
 

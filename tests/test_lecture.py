@@ -92,3 +92,26 @@ def test_kinks_follow_pytorchs_conventions():
     # max tie splits evenly, relu'(0) = 0, |x|'(0) = 0 (by hand: L = x (max + relu) / (|x - y| + 1))
     t = traced("06-kinks-and-division.yaml")
     assert {k: t.gradients[k] for k in "xyz"} == pytest.approx({"x": 3.0, "y": 1.0, "z": 0.0})
+
+
+def test_at_a_kink_the_one_sided_differences_are_reported():
+    # by hand: for x < y, L = 2x / (1 + y - x), dL/dx = 6; for x > y, L = x^2 / (1 + x - y),
+    # dL/dx = 0; in y: 4 from below, -2 from above; in z: relu's 0 and 2
+    t = traced("06-kinks-and-division.yaml")
+    assert [name for name, _, _ in t.one_sided] == ["x", "y", "z"]
+    sides = [v for _, left, right in t.one_sided for v in (left, right)]
+    assert sides == pytest.approx([6.0, 0.0, 4.0, -2.0, 0.0, 2.0], abs=1e-6)
+    # and none where the output is smooth
+    for name in LECTURE_PROBLEMS[:5]:
+        assert traced(name).one_sided == ()
+
+
+def test_the_kink_row_says_which_side_backpropagation_takes():
+    from conftest import documents, _solve
+
+    made = documents(_solve(build_graph(load(LECTURE / "06-kinks-and-division.yaml"))))
+    page = made["answers.md"]
+    row = next(line for line in page.splitlines() if line.startswith(r"| $\displaystyle \frac{\partial L}{\partial z}$"))
+    assert "at a kink: from the left $0$, from the right $2$" in row and "from the left" in row
+    assert "the one from the left" in row     # relu'(0) = 0, as PyTorch
+    assert "checks nothing there" in page and "checks nothing there" in made["answers.tex"]

@@ -5,6 +5,8 @@ it (LaTeX, SVG, Python, PyTorch, SymPy) and each helper the generated code does 
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
@@ -133,3 +135,51 @@ def test_shared_derivations_print_as_a_direct_derivation_would(text):
         direct = sympy._diff(gate, symbols[name])
         assert sympy.derivative_latex(d) == sympy.latex(direct, operands), (text, name)
         assert sympy.derivative_python(d) == sympy.python_text(direct), (text, name)
+
+
+# ----------------------------------------------------------------------------- one number format
+
+@pytest.mark.parametrize("value, plain, tex, text", [
+    (0.0004386, "0.0004386", "0.0004386", "0.0004386"),
+    (0.00002805, "2.805e-5", r"2.805 \times 10^{-5}", "2.805\u00d710\u207b\u2075"),
+    (-5.515e-6, "-5.515e-6", r"-5.515 \times 10^{-6}", "\u22125.515\u00d710\u207b\u2076"),
+    (123456.0, "123456", "123456", "123456"),
+    (1234567.0, "1.235e6", r"1.235 \times 10^{6}", "1.235\u00d710\u2076"),
+])
+def test_small_and_large_numbers_are_written_alike_everywhere(value, plain, tex, text):
+    from tracer.notation.numbers import fmt, fmt_tex, fmt_text
+
+    assert (fmt(value), fmt_tex(value), fmt_text(value)) == (plain, tex, text)
+
+
+def test_no_page_mixes_decimals_and_powers_of_ten_for_small_numbers():
+    # eight sigmoids in a row: gradients from 0.1 down to 5.5e-6 (tests/lecture)
+    import re
+
+    from conftest import documents, _solve
+    from tracer.core.graph import build_graph
+    from tracer.core.load import load
+
+    made = documents(_solve(build_graph(load(Path(__file__).parent / "lecture" / "05-eight-sigmoids.yaml"))))
+    for name in ("answers.md", "answers.tex"):
+        assert not re.search(r"0\.0000\d", made[name]), name       # never four zeros
+        assert r"\times 10^{-5}" in made[name] and r"\times 10^{-6}" in made[name]
+    assert not re.search(r'alt="[^"]*\de-\d', made["answers.md"])   # nor e-notation in text
+
+
+@pytest.mark.parametrize("source, tex, python", [
+    ("c + (-a)", "c - a", "c - a"),
+    ("c + 1 + c + (-a)", "c + 1 + c - a", "c + 1 + c - a"),
+    ("c - (-a)", "c - (-a)", "c - (-a)"),
+    ("c + -3", "c - 3", "c - 3"),
+])
+def test_a_plus_minus_b_is_written_a_minus_b(source, tex, python):
+    expr = parse(source)
+    assert to_tex(expr) == tex and to_python(expr) == python
+
+
+def test_substituted_negative_values_are_bracketed_in_plain_text():
+    from tracer.notation.python import expr_values_text
+
+    expr = parse("c + 1 + c + (-a)")
+    assert expr_values_text(expr, {"c": -3.0, "a": -4.0}, 4) == "-3 + 1 + (-3) - (-4)"

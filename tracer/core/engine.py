@@ -25,7 +25,8 @@ from .primitives import PRIMITIVES
 from .training import TrainingTrace, run as run_training
 
 __all__ = ["Local", "NodeTrace", "BackwardStep", "Accumulation", "ParamUpdate", "UpdateTrace",
-           "Trace", "trace", "forward", "central_difference", "central_differences", "hand_round"]
+           "Trace", "trace", "forward", "central_difference", "central_differences", "kinks_found",
+           "hand_round"]
 
 
 # ----------------------------------------------------------------------------- the trace
@@ -108,6 +109,9 @@ class Trace:
     sums: tuple[Accumulation, ...]          # nodes with several contributions, when complete
     update: Optional[UpdateTrace] = None
     numeric: tuple[tuple[str, float], ...] = ()      # central differences, for wrt
+    #: (name, left, right) one-sided differences of the names in ``wrt`` whose two sides
+    #: differ: the function has a kink there, where no central difference can check.
+    one_sided: tuple[tuple[str, float, float], ...] = ()
     constants: frozenset[str] = frozenset()          # data and what is computed from it
     training: Optional[TrainingTrace] = None         # every step of ``train``
 
@@ -165,10 +169,12 @@ def trace(graph: Graph, inputs: Optional[Mapping[str, float]] = None, *,
     # Each estimate re-runs the forward pass twice: skip the check where that gets costly.
     affordable = check and len(graph.wrt) * operations(graph, MAX_CHECK_WORK) <= MAX_CHECK_WORK
     numeric = central_differences(graph, graph.wrt, given) if affordable else ()
+    kinked = affordable and any(step.kink for step in steps)
+    one_sided = kinks_found(graph, graph.wrt, given) if kinked else ()
     return Trace(
         inputs=graph.inputs, output=graph.output, wrt=graph.wrt,
         rounding=graph.problem.rounding, nodes=tuple(nodes), backward=tuple(steps), sums=sums,
-        update=_update(graph, given, values, grads), numeric=numeric,
+        update=_update(graph, given, values, grads), numeric=numeric, one_sided=one_sided,
         constants=graph.constants, training=_training(graph, given))
 
 
@@ -323,43 +329,77 @@ def central_differences(graph: Graph, names: Sequence[str],
     made once for all of them, and a perturbed pass recomputes only the gates that depend
     on the name perturbed, in forward order: the others keep their values (at 1k nodes the
     check was a third of the trace when every estimate ran the whole pass three times)."""
-    given = dict(graph.problem.inputs if inputs is None else inputs)
-    values = forward(graph, given, rounding=None)
-    gates = [graph.gates.get(n) for n in graph.forward_order]
-    consumers: dict[str, list[int]] = {}   # the positions of the gates using each name
-    for i, gate in enumerate(gates):
-        if gate is not None:
-            for operand in gate.operands:
-                consumers.setdefault(operand, []).append(i)
-
-    def depending_on(name: str) -> list[Gate]:
-        found: set[int] = set()
-        stack = [name]
-        while stack:
-            for i in consumers.get(stack.pop(), ()):
-                if i not in found:
-                    found.add(i)
-                    stack.append(gates[i].name)  # type: ignore[union-attr]
-        return [gates[i] for i in sorted(found)]  # type: ignore[misc]
-
-    def output_with(name: str, v: float, later: list[Gate]) -> float:
-        shifted = dict(values)
-        shifted[name] = v
-        for gate in later:
-            shifted[gate.name] = _evaluate_gate(gate, shifted)
-        return shifted[graph.output]
-
+    shifted = _Shifted(graph, inputs)
     result = []
     for name in names:
-        later = depending_on(name)
-        step = h * max(1.0, abs(values[name]))
+        step = h * max(1.0, abs(shifted.values[name]))
         try:
-            estimate = (output_with(name, values[name] + step, later)
-                        - output_with(name, values[name] - step, later)) / (2 * step)
+            estimate = (shifted(name, step) - shifted(name, -step)) / (2 * step)
         except (DomainError, TracerError):
             estimate = math.nan
         result.append((name, estimate))
     return tuple(result)
+
+
+def kinks_found(graph: Graph, names: Sequence[str],
+                inputs: Optional[Mapping[str, float]] = None, h: float = 1e-6
+                ) -> tuple[tuple[str, float, float], ...]:
+    """(name, left, right) for each of ``names`` where the one-sided differences (from
+    below and from above) disagree: the output has a kink in that name here, so that the
+    central difference (about their mean) checks nothing."""
+    shifted = _Shifted(graph, inputs)
+    result = []
+    for name in names:
+        step = h * max(1.0, abs(shifted.values[name]))
+        try:
+            # Second-order one-sided formulas: an error of about f''' h^2, not f'' h.
+            here = 3 * shifted(name, 0.0)
+            left = (here - 4 * shifted(name, -step) + shifted(name, -2 * step)) / (2 * step)
+            right = (4 * shifted(name, step) - shifted(name, 2 * step) - here) / (2 * step)
+        except (DomainError, TracerError):
+            continue
+        # Away from a kink the two sides differ by about f''' h^2: far below this.
+        scale = max(1.0, abs(left), abs(right))
+        if abs(left - right) > 1e-4 * scale:
+            # What is left of a zero slope is rounding noise (1e-10): shown as 0.
+            result.append((name, *(0.0 if abs(v) < 1e-7 * scale else v for v in (left, right))))
+    return tuple(result)
+
+
+class _Shifted:
+    """The output with one name moved by ``delta`` and the gates after it recomputed, in
+    full precision (no hand-calculation rounding)."""
+
+    def __init__(self, graph: Graph, inputs: Optional[Mapping[str, float]]):
+        given = dict(graph.problem.inputs if inputs is None else inputs)
+        self.graph = graph
+        self.values = forward(graph, given, rounding=None)
+        self.gates = [graph.gates.get(n) for n in graph.forward_order]
+        self.consumers: dict[str, list[int]] = {}   # positions of the gates using each name
+        for i, gate in enumerate(self.gates):
+            if gate is not None:
+                for operand in gate.operands:
+                    self.consumers.setdefault(operand, []).append(i)
+        self.later: dict[str, list[Gate]] = {}
+
+    def depending_on(self, name: str) -> list[Gate]:
+        if name not in self.later:
+            found: set[int] = set()
+            stack = [name]
+            while stack:
+                for i in self.consumers.get(stack.pop(), ()):
+                    if i not in found:
+                        found.add(i)
+                        stack.append(self.gates[i].name)  # type: ignore[union-attr]
+            self.later[name] = [self.gates[i] for i in sorted(found)]  # type: ignore[misc]
+        return self.later[name]
+
+    def __call__(self, name: str, delta: float) -> float:
+        shifted = dict(self.values)
+        shifted[name] = self.values[name] + delta
+        for gate in self.depending_on(name):
+            shifted[gate.name] = _evaluate_gate(gate, shifted)
+        return shifted[self.graph.output]
 
 
 # ----------------------------------------------------------------------------- local derivatives

@@ -17,9 +17,9 @@ from ..core.expr import defined
 from ..notation import sympy as symbolic
 from ..notation.latex import (expr_values_tex, factor_tex, partial, tex_symbol, to_tex,
                               visible_width)
-from ..notation.numbers import fmt, fmt_tex
+from ..notation.numbers import fmt_tex, fmt_text
 from ..view.derive import LocalFormula
-from ..view.solution import ForwardLine, LocalGradient, Solution, Step
+from ..view.solution import FinalGradient, ForwardLine, LocalGradient, Solution, Step
 from .base import frame_names, has_figures
 
 __all__ = ["TexSolution", "tex_solution", "local_formula_tex", "formula_tex"]
@@ -113,6 +113,11 @@ class TexFinal:
     value: str
     numeric: Optional[str]
     difference: Optional[str]
+    #: At a kink: the one-sided differences, and which of them backpropagation's value is
+    #: ("left", "right", or "neither" when a convention such as max's even split is used).
+    left: Optional[str] = None
+    right: Optional[str] = None
+    side: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -262,9 +267,19 @@ class _Writer:
             path=step.path, grad=partial(self.out, step.node, step.path), chain=tuple(chain),
             wide=visible_width(" = ".join(chain)) > 70, upstream=self.num(step.upstream),
             local=self.num(step.local.value), contribution=self.num(step.contribution),
-            contribution_text=fmt(step.contribution, self.d), kink=step.kink,
+            contribution_text=fmt_text(step.contribution, self.d), kink=step.kink,
             kink_op=step.kink_op, use=step.use, uses=step.uses, frame=frame,
             sum=self.sum(step.sum) if step.sum is not None else None)
+
+
+def _sides(w: _Writer, f: FinalGradient) -> tuple[Optional[str], ...]:
+    if f.left is None or f.right is None:
+        return None, None, None
+    # One-sided differences carry an error of about f'' h (h = 1e-6): far below this.
+    near = 1e-4 * max(1.0, abs(f.grad))
+    side = "left" if abs(f.grad - f.left) < near else \
+        "right" if abs(f.grad - f.right) < near else "neither"
+    return w.num(f.left), w.num(f.right), side
 
 
 def tex_solution(solution: Solution) -> TexSolution:
@@ -290,7 +305,8 @@ def tex_solution(solution: Solution) -> TexSolution:
     final = tuple(TexFinal(
         f.name, tex_symbol(f.name), partial(out, f.name), w.num(f.grad),
         w.num(f.numeric) if f.numeric is not None else None,
-        fmt_tex(abs(f.grad - f.numeric), 2) if f.numeric is not None else None)
+        fmt_tex(abs(f.grad - f.numeric), 2) if f.numeric is not None else None,
+        *_sides(w, f))
         for f in solution.final)
     single = len(solution.inputs) == 1
     closed = tuple(TexClosed(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from ..notation.numbers import fmt
+from ..notation.numbers import fmt, fmt_factor
 from ..notation.python import expr_values_text, to_python
 from ..safety.terminal import for_terminal
 from ..view.solution import Solution
@@ -62,7 +62,7 @@ def terminal_text(solution: Solution) -> str:
         lines.append(b["step"].format(
             output=out, path=b["path"].format(path=step.path) if step.path else "",
             node=step.node, source=step.source, upstream=fmt(step.upstream, d),
-            local=fmt(step.local.value, d), contribution=fmt(step.contribution, d),
+            local=fmt_factor(step.local.value, d), contribution=fmt(step.contribution, d),
             kink=b["kink"] if step.kink else ""))
         if step.sum is not None:
             terms = b["plus"].join(b["term"].format(index=i, value=fmt(c, d))
@@ -78,7 +78,7 @@ def terminal_text(solution: Solution) -> str:
         rate = fmt(update.learning_rate, d)
         lines.append(b["update"].format(rate=rate))
         lines += [b["param"].format(name=p.name, old=fmt(p.old, d), rate=rate,
-                                    grad=fmt(p.grad, d), new=fmt(p.new, d))
+                                    grad=fmt_factor(p.grad, d), new=fmt(p.new, d))
                   for p in update.params]
         lines.append(b["update_output"].format(output=out, before=fmt(update.output_before, d),
                                                after=fmt(update.output_after, d)))

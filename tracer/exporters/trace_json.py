@@ -105,7 +105,9 @@ def json_chunks(id: str, title: str, trace: Trace, formulas: Formulas,
         "output_after": update.output_after,
     }) + b',\n  "rounding": ' + _dumps(trace.rounding) + b',\n  "function_tex": ' \
         + _dumps(function_tex) + b',\n  "gradient_tex": ' + _mapping(gradient_tex) \
-        + b',\n  "numeric": ' + _mapping(dict(trace.numeric)) + b',\n  "training": ' \
+        + b',\n  "numeric": ' + _mapping(dict(trace.numeric)) + b',\n  "one_sided": ' \
+        + _mapping({n: {"left": left, "right": right} for n, left, right in trace.one_sided}) \
+        + b',\n  "training": ' \
         + _dumps(_training(trace)) + b"\n}\n"
 
 

@@ -103,12 +103,24 @@ def _wrap(text: str, prec: int, need: int) -> str:
     return "(" + text + ")"
 
 
+def _negated(arg: Expr) -> bool:
+    """Whether an operand is written with a leading minus of its own: -b or a negative
+    number in the problem (not a name whose value happens to be negative)."""
+    return (isinstance(arg, Call) and arg.op == "neg") or (isinstance(arg, Const) and arg.value < 0)
+
+
 def to_tex(expr: Expr, leaf: Optional[Leaf] = None) -> str:
     """LaTeX for ``expr``; ``leaf`` gives (text, precedence) for names and numbers, so the same
     printer writes ``x_{1} + x_{2}`` and, with values, ``-7 + 2``."""
     leaf = leaf or tex_leaf
 
     def call(node: Call, args: list[tuple[str, int]]) -> tuple[str, int]:
+        if node.op in ("add", "sub") and _negated(node.args[1]) and args[1][0].startswith("-"):
+            # a + (-b) reads a - b; a - (-b) keeps its parentheses, never a - -b.
+            left = _wrap(*args[0], TABLE["add"].parens[0])
+            if node.op == "add":
+                return left + " - " + args[1][0][1:].lstrip(), TABLE["sub"].prec
+            return left + " - " + _wrap(args[1][0], 0, 1), TABLE["sub"].prec
         form = TABLE[node.op]
         parts = [_wrap(t, p, need) for (t, p), need in zip(args, form.parens)]
         if node.op == "mul" and _needs_dot(parts[0], parts[1]):

@@ -76,11 +76,22 @@ RESERVED: frozenset[str] = frozenset(
 Leaf = Callable[[Union[Const, Var]], tuple[str, int]]
 
 
+def _negated(arg: Expr) -> bool:
+    """Whether an operand is written with a leading minus of its own: -b or a negative
+    number in the problem (not a name whose value happens to be negative)."""
+    return (isinstance(arg, Call) and arg.op == "neg") or (isinstance(arg, Const) and arg.value < 0)
+
+
 def to_python(expr: Expr, leaf: Optional[Leaf] = None) -> str:
     """Plain Python for ``expr`` (functions by their table names, e.g. ``sigmoid(z)``)."""
     leaf = leaf or py_leaf
 
     def call(node: Call, args: list[tuple[str, int]]) -> tuple[str, int]:
+        if node.op in ("add", "sub") and _negated(node.args[1]) and args[1][0].startswith("-"):
+            # a + (-b) reads a - b (the same float: IEEE subtraction adds the negation).
+            left = args[0][0] if args[0][1] >= TABLE["add"].parens[0] else f"({args[0][0]})"
+            right = args[1][0][1:].lstrip() if node.op == "add" else f"({args[1][0]})"
+            return f"{left} - {right}", TABLE["sub"].prec
         form = TABLE[node.op]
         parts = [t if p >= need else f"({t})" for (t, p), need in zip(args, form.parens)]
         return form.template.format(*parts), form.prec
@@ -102,7 +113,8 @@ def expr_values_text(expr: Expr, values: dict[str, float], digits: int) -> str:
     def leaf(node):
         if isinstance(node, Var):
             v = values[node.name]
-            return fmt(v, digits), (30 if v < 0 else 100)
+            # A negative number binds like a sum: bracketed after + and - and in products.
+            return fmt(v, digits), (10 if v < 0 else 100)
         return format_const(node.value), (30 if node.value < 0 else 100)
 
     return to_python(expr, leaf)

@@ -110,6 +110,10 @@ class FinalGradient:
     name: str
     grad: float
     numeric: Optional[float]
+    #: At a kink in this name, the one-sided differences (from below, from above), which
+    #: disagree; the central difference is then only their mean.
+    left: Optional[float] = None
+    right: Optional[float] = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -278,12 +282,14 @@ def _block(steps: list[Step]) -> Block:
 
 def _final(trace: Trace) -> tuple[FinalGradient, ...]:
     numeric = dict(trace.numeric)
+    sides = {name: (left, right) for name, left, right in trace.one_sided}
     gradients = trace.gradients
     result = []
     for name in trace.wrt:
         estimate = numeric.get(name)
         known = estimate is not None and math.isfinite(estimate)
-        result.append(FinalGradient(name, gradients[name], estimate if known else None))
+        result.append(FinalGradient(name, gradients[name], estimate if known else None,
+                                    *sides.get(name, (None, None))))
     return tuple(result)
 
 

@@ -106,13 +106,17 @@ def number_text(value: float, digits: int, *, grad: bool = False, path: Optional
 def _number_text(exact: str, digits: int, grad: bool, path: Optional[int], size: float
                  ) -> Text:
     value = float(exact)
-    shown = fmt(value, digits).replace("-", "\u2212")
+    style = "i" if grad else ""
+    mant, _, exp = fmt(value, digits).replace("-", "\u2212").partition("e")
+    # The power of ten as the formulas write it: 2.805×10⁻⁵, a superscript, not 2.805e-5.
+    parts = [(mant + "\u00d710", style), (exp, "sup" + style)] if exp else [(mant, style)]
     tex = fmt_tex(value, digits)
     if path is not None:
-        shown, tex = f"[{path}] {shown}", rf"[{path}]\;{{{tex}}}"
+        parts[0] = (f"[{path}] {parts[0][0]}", style)
+        tex = rf"[{path}]\;{{{tex}}}"
     if grad:
         tex = rf"\mathit{{{tex}}}"
-    return _text([(shown, "i" if grad else "")], f"${tex}$", size, data=exact)
+    return _text(parts, f"${tex}$", size, data=exact)
 
 
 # ----------------------------------------------------------------------------- operations
