@@ -115,3 +115,66 @@ def test_the_kink_row_says_which_side_backpropagation_takes():
     assert "at a kink: from the left $0$, from the right $2$" in row and "from the left" in row
     assert "the one from the left" in row     # relu'(0) = 0, as PyTorch
     assert "checks nothing there" in page and "checks nothing there" in made["answers.tex"]
+
+
+# ----------------------------------------------------------------------------- a lecture course
+
+def layered(width: int, depth: int) -> str:
+    """A generated network: ``width`` inputs, ``depth`` layers of ``width`` gates each
+    mixing two units of the layer before, and a sum: width * (depth + 1) + 1 nodes."""
+    lines = ["title: A generated network", "inputs:"]
+    lines += [f"  x{i}: {0.1 * i:.1f}" for i in range(1, width + 1)]
+    lines.append("nodes:")
+    previous, k = [f"x{i}" for i in range(1, width + 1)], 0
+    for _ in range(depth):
+        current = []
+        for j in range(width):
+            k += 1
+            a, b = previous[j], previous[(j + 1) % width]
+            op = ("tanh", "sigmoid")[k % 2]
+            lines.append(f"  n{k}: {op}({a} * {b} + 0.5 * {a})")
+            current.append(f"n{k}")
+        previous = current
+    lines.append("  L: " + " + ".join(previous))
+    return "\n".join(lines) + "\n"
+
+
+def sine_chain(n: int) -> str:
+    return "title: A long chain\ninputs:\n  x: 0.5\nnodes:\n  n1: sin(x)\n" + "".join(
+        f"  n{i}: sin(n{i - 1})\n" for i in range(2, n + 1))
+
+
+@pytest.mark.slow
+def test_a_course_of_lecture_problems_and_large_ones_builds(tmp_path, capsys):
+    """The six lecture problems, a 57-node network, a 151-node one and a 2,000-gate chain
+    make a course that builds (before, past 120 nodes the pages linked figures that were
+    never made and MkDocs refused the build); every picture and link on every page is
+    there, and a page without figures says why."""
+    import re
+    import shutil
+
+    from tracer.cli import main
+
+    course = tmp_path / "course"
+    assert main(["new", str(course), "--name", "Lecture"]) == 0
+    for old in (course / "problems").glob("*.yaml"):
+        old.unlink()
+    for name in LECTURE_PROBLEMS:
+        shutil.copy(LECTURE / name, course / "problems" / name)
+    (course / "problems" / "07-generated-57.yaml").write_text(layered(7, 7))
+    (course / "problems" / "08-generated-151.yaml").write_text(layered(10, 14))
+    (course / "problems" / "09-chain-2000.yaml").write_text(sine_chain(2000))
+    config = course / "mkdocs.yml"
+    config.write_text(config.read_text().replace("pdf: auto", "pdf: false"))
+    assert main(["build", "-f", str(config)]) == 0, capsys.readouterr().err
+    keys = course / "public-instructor" / "problems"
+    assert len(list(keys.iterdir())) == 9
+    for page in sorted(keys.glob("*/*.html")):
+        text = page.read_text(encoding="utf-8")
+        for target in re.findall(r'(?:src|href)="([^"#:?]+)"', text):
+            if not target.startswith(("/", "..")):
+                assert (page.parent / target).exists(), (page, target)
+    for big in ("08-generated-151", "09-chain-2000"):
+        text = (keys / big / "answers.html").read_text(encoding="utf-8")
+        assert "gradients.svg" not in text and "too many to draw" in text
+    assert "gradients.svg" in (keys / "07-generated-57" / "answers.html").read_text()
