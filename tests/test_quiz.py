@@ -280,3 +280,32 @@ def test_export_writes_both_formats(tmp_path, capsys):
     again = tmp_path / "again.zip"
     assert main(["export", "qti", str(PROBLEMS[0]), "-o", str(again)]) == 0
     assert again.read_bytes() == zipped.read_bytes()      # deterministic
+
+
+# ----------------------------------------------------------------------------- size
+
+def test_a_quiz_of_a_huge_sum_stays_linear_in_its_size(tmp_path):
+    """A 3,000-term sum has 3,000 gradients to ask: each question repeating the whole key
+    made the quiz grow with the square of the problem (a 10,000-term sum took over 20 GB).
+    The key is left out of the feedback past MAX_FEEDBACK_STEPS, with a sentence, and only
+    as many questions as QUIZ_BUDGET allows are asked, the description says so."""
+    from tracer.exporters.quiz import MAX_FEEDBACK_STEPS, QUIZ_BUDGET
+
+    n = 3000
+    path = tmp_path / "sum.yaml"
+    path.write_text("title: A wide sum\ninputs:\n" + "".join(f"  x{i}: {i % 7}\n" for i in range(1, n + 1))
+                    + "nodes:\n  s: " + " + ".join(f"x{i}" for i in range(1, n + 1)) + "\n")
+    assert n > MAX_FEEDBACK_STEPS
+    text = quiz("moodle", [path])
+    assert len(text) < 2 * QUIZ_BUDGET
+    root = ET.fromstring(text.encode("utf-8"))
+    numerical = [q for q in root.iter("question") if q.get("type") == "numerical"]
+    assert 0 < len(numerical) < n
+    feedback = numerical[0].find("generalfeedback/text").text
+    assert "too long to repeat" in feedback
+    info = next(q for q in root.iter("question") if q.get("type") == "category")
+    assert f"The first {len(numerical)} of its {n} blanks are asked" in info.find("info/text").text
+    # every question asked holds the right number: ds/dx_i = 1
+    assert all(float(q.find("answer/text").text) == 1.0 for q in numerical)
+    package = zipfile.ZipFile(io.BytesIO(quiz("qti", [path])))
+    assert len(package.read("tracer-quiz.xml")) < 2 * QUIZ_BUDGET

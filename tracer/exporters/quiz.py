@@ -36,6 +36,14 @@ QUIZ_FORMATS = ("moodle", "qti")
 #: Which blanks become questions: the final gradients, or every forward value and local
 #: gradient too.
 BLANKS = ("final", "all")
+#: Every question carries the problem's text and, as its feedback, the answer key: past
+#: this many backward steps the key is left out of the feedback (a sentence sends the
+#: student to the site's key), as a key that long repeated per question grows with the
+#: square of the problem's size (10 000 gradients of a 10 000-term sum: 10 000 keys).
+MAX_FEEDBACK_STEPS = 400
+#: What one variant's questions may repeat in all (characters of question text): past it
+#: only the first questions are asked, and the problem's description says how many.
+QUIZ_BUDGET = 8_000_000
 
 
 @dataclass(frozen=True)
@@ -93,6 +101,8 @@ class QuizVariant:
     questions: tuple[Question, ...]
     figures: tuple[Figure, ...]      # of the text
     key_figures: tuple[Figure, ...]  # of the key
+    asked_of: int = 0                # the blanks there were, when not all are asked
+    key_left_out: bool = False       # the key is too long to repeat with each question
 
 
 @dataclass(frozen=True)
@@ -167,15 +177,18 @@ def quiz_variant(solution: Solution, figures: dict, settings: QuizSettings,
     text = environment().get_template("quiz/question.html.j2").render(
         s=tex, statement=statement_html(solution.statement), note=shown,
         figure="graph.svg" in figures)
-    key = key_html(solution, options)
+    key_left_out = len(solution.steps) > MAX_FEEDBACK_STEPS
+    key = "" if key_left_out else key_html(solution, options)
+    questions = _questions(solution, settings)
+    asked = max(1, QUIZ_BUDGET // (len(text) + len(key) + 1))
 
     def used(markup: str) -> tuple[Figure, ...]:
         return tuple(Figure(name, content.encode("utf-8") if isinstance(content, str)
                             else content) for name, content in sorted(figures.items())
                      if f'src="{name}"' in markup)
 
-    return QuizVariant(shown, text, key, _questions(solution, settings), used(text),
-                       used(key))
+    return QuizVariant(shown, text, key, questions[:asked], used(text), used(key),
+                       len(questions) if asked < len(questions) else 0, key_left_out)
 
 
 def number_text(value: float) -> str:
@@ -216,4 +229,13 @@ def problems_of(solutions: Sequence[tuple[Solution, dict, Options]],
         found.setdefault(solution.id, []).append(quiz_variant(solution, figures, settings,
                                                               options))
         titles[solution.id] = solution.title
-    return [QuizProblem(pid, titles[pid], tuple(v)) for pid, v in found.items()]
+    return [QuizProblem(pid, titles[pid], _alike(v)) for pid, v in found.items()]
+
+
+def _alike(variants: list[QuizVariant]) -> tuple[QuizVariant, ...]:
+    """The variants of one problem asking the same blanks: as many as the variant asking
+    fewest (their texts' lengths, and so what fits the budget, differ a little)."""
+    asked = min(len(v.questions) for v in variants)
+    return tuple(v if len(v.questions) == asked else dataclasses.replace(
+        v, questions=v.questions[:asked], asked_of=v.asked_of or len(v.questions))
+        for v in variants)
