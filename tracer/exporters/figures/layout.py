@@ -1,11 +1,13 @@
 """The layout shared by every figure of one problem.
 
 Graphviz (``dot``, through pygraphviz, which bundles it) places the nodes left to right,
-inputs on the left and the output on the right; the node positions and edge splines are
-read back, so the SVG and the TikZ versions share the same coordinates.  Each edge
-``source -> gate`` runs through an invisible *label box* of its own, a node of fixed size
-that Graphviz keeps clear of everything else: the value flowing along the edge is written
-above that straight stretch and the edge's gradient contribution below it.
+each input just left of the first gate that uses it and the output on the right, in the
+author's columns where the problem gives them (``layout: columns``); the node positions
+and edge splines are read back, so the SVG and the TikZ versions share the same
+coordinates.  Each edge ``source -> gate`` runs through an invisible *label box* of its
+own, a node of fixed size that Graphviz keeps clear of everything else: the value flowing
+along the edge is written above that straight stretch and the edge's gradient
+contribution below it.
 """
 from __future__ import annotations
 
