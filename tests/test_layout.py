@@ -261,3 +261,14 @@ def test_layout_mistakes(block, message):
 def test_an_empty_layout_is_no_hint():
     problem = load_text(BASE + "layout:\n", "neuron.yaml")
     assert problem.layout is None
+
+
+def test_columns_name_what_a_repeat_makes():
+    text = (LECTURE / "04-rnn-three-steps.yaml").read_text() + \
+        "layout:\n  columns: [[w, u], [h0, x1], [a1], [h1, x2], [a2], [h2, x3], [a3]]\n"
+    lay = layout(_solve(build_graph(load_text(text, "rnn.yaml")), closed_forms=False,
+                        check=False))
+    x, y = _x(lay), _y(lay)
+    assert x["w"] == x["u"] < x["h0"] == x["x1"] < x["a1"] < x["h1"] == x["x2"] < x["a2"]
+    assert y["h1"] < y["x2"] and y["w"] < y["u"]
+    assert crossings(lay) == 0
