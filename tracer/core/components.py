@@ -20,6 +20,7 @@ from typing import Callable, Mapping, Optional
 
 from .expr import Call, Const, Expr, Var, walk
 from .graph import Graph
+from .layout_hint import LayoutHint
 from .load import NodeDef, Problem, Update
 from .primitives import PRIMITIVES
 from .tensor_ops import Shape
@@ -97,7 +98,9 @@ def component_view(graph: Graph, inputs: Optional[Mapping] = None) -> Optional[C
     scalar_problem = replace(
         problem, inputs=inputs, nodes=tuple(nodes), expression=None, statement="",
         output=graph.output, wrt=scalars(graph.wrt), update=update,
-        data=scalars(problem.data), lines={})
+        data=scalars(problem.data), lines={},
+        # Each name's column holds its components, in order.
+        layout=problem.layout and LayoutHint(tuple(scalars(c) for c in problem.layout.columns)))
     return ComponentView(scalar_problem, names)
 
 

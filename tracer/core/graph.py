@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, NamedTuple, Optional
 
 from .errors import SHOWN_PER_KIND, Diagnostic, TracerError, did_you_mean
 from .expr import Call, Expr, Var, variables, walk
+from .layout_hint import check_layout
 from .load import NodeDef, Problem
 from .memory import no_cycle_collection
 from .tensor_graph import TensorInfo, tensor_info
@@ -155,6 +156,10 @@ def _build_graph(problem: Problem) -> Graph:
     if problem.train is not None:
         _check_params(problem.train.params, "train", "trains", inputs, constants,
                       problem.line("train.params"), error)
+    if problem.layout is not None:
+        check_layout(problem.layout, inputs, {g.name: g.operands for g in gates.values()},
+                     forward, lambda name: problem.line(f"layout.{name}")
+                     or problem.line("layout"), error)
     if errors:
         raise TracerError(errors)
 

@@ -15,6 +15,7 @@ from typing import Any, Optional, Union
 import yaml
 
 from .errors import Diagnostic, TracerError, did_you_mean
+from .layout_hint import LayoutHint, read_layout
 from .expr import Expr, ExprError, parse
 from .memory import no_cycle_collection
 from .reader import FLOAT as _FLOAT, INT as _INT, NULL as _NULL, Reader
@@ -33,7 +34,7 @@ MAX_FILE_BYTES = 1024 * 1024
 #: Every top-level key a problem file may have.
 KEYS = ("title", "statement", "inputs", "nodes", "expression", "output", "wrt", "precision",
         "rounding", "update", "tags", "data", "repeat", "train", "components", "variants",
-        "release", "tolerance")
+        "release", "tolerance", "layout")
 UPDATE_KEYS = ("learning_rate", "params")
 DEFAULT_PRECISION = 4
 
@@ -83,6 +84,7 @@ class Problem:
     variants: Optional[VariantSpec] = None      # how the inputs vary (tracer.core.variants)
     release: Optional[datetime.date] = None     # the day the key joins the student edition
     tolerance: Tolerance = Tolerance()          # how close a checked answer must be
+    layout: Optional[LayoutHint] = None         # the author's columns for the figures
 
     def line(self, key: str) -> Optional[int]:
         """The line of a top-level key (``"output"``) or of a name (``"inputs.x1"``)."""
@@ -241,6 +243,8 @@ class _Checker(Reader):
             fields["release"] = read_release(self, values["release"])
         if "tolerance" in values:
             fields["tolerance"] = read_tolerance(self, values["tolerance"])
+        if "layout" in values and values["layout"].tag != _NULL:
+            fields["layout"] = read_layout(self, values["layout"])
 
         self.errors.extend(d for d, name in self.uses if name not in self.refused)
         if self.errors:

@@ -17,6 +17,7 @@ from typing import Mapping, Optional
 from ..core.engine import Accumulation, NodeTrace, ParamUpdate, Trace, UpdateTrace
 from ..core.expr import Call, Expr, evaluate, walk
 from ..core.graph import Graph
+from ..core.layout_hint import LayoutHint
 from ..core.primitives import PRIMITIVES
 from ..core.repeat import Repeat
 from ..core.variants import Tolerance
@@ -164,6 +165,7 @@ class Solution:
     repeat: Optional[Repeat] = None        # the steps the problem's repeat made
     closed_too_large: bool = False         # closed forms left out: too long written out
     tolerance: Optional[Tolerance] = None  # how close a checked answer must be
+    layout_hint: Optional[LayoutHint] = None   # the author's columns for the figures
 
     @property
     def values(self) -> dict[str, float]:
@@ -204,7 +206,7 @@ def solve(graph: Graph, trace: Trace, derivation: Optional[Derivation] = None) -
         trace=trace, data=tuple(n for n in trace.inputs if n in trace.constants),
         repeat=problem.repeat,
         closed_too_large=derivation.closed is not None and derivation.closed.too_large,
-        tolerance=problem.tolerance)
+        tolerance=problem.tolerance, layout_hint=problem.layout)
 
 
 def _forward_line(node: NodeTrace, values: Mapping[str, float], rounding: Optional[int],

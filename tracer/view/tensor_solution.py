@@ -18,6 +18,7 @@ from ..core.components import ComponentView, component_view
 from ..core.engine import trace as trace_scalar
 from ..core.expr import Expr
 from ..core.graph import Graph, build_graph
+from ..core.layout_hint import LayoutHint
 from ..core.tensor_ops import Shape
 
 if TYPE_CHECKING:   # numpy is loaded when a problem of vectors is worked, not before
@@ -154,6 +155,7 @@ class TensorSolution:
     shapes: Mapping[str, Shape]
     components: Optional[Components]
     trace: TensorTrace
+    layout_hint: Optional[LayoutHint] = None   # the author's columns for the figures
 
     @property
     def values(self) -> dict[str, Value]:
@@ -192,7 +194,7 @@ def solve_tensor(graph: Graph, trace: TensorTrace, solve: Callable, *,
         final=_final(trace), update=_update(trace, gates), kink_ops=kink_ops,
         shapes=trace.shapes,
         components=_components(graph, trace, solve) if components else None,
-        trace=trace)
+        trace=trace, layout_hint=problem.layout)
 
 
 def _rounded(graph: Graph, trace: TensorTrace, name: str) -> bool:

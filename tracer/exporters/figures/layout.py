@@ -1,11 +1,13 @@
 """The layout shared by every figure of one problem.
 
 Graphviz (``dot``, through pygraphviz, which bundles it) places the nodes left to right,
-inputs on the left and the output on the right; the node positions and edge splines are
-read back, so the SVG and the TikZ versions share the same coordinates.  Each edge
-``source -> gate`` runs through an invisible *label box* of its own, a node of fixed size
-that Graphviz keeps clear of everything else: the value flowing along the edge is written
-above that straight stretch and the edge's gradient contribution below it.
+each input just left of the first gate that uses it and the output on the right, in the
+author's columns where the problem gives them (``layout: columns``); the node positions
+and edge splines are read back, so the SVG and the TikZ versions share the same
+coordinates.  Each edge ``source -> gate`` runs through an invisible *label box* of its
+own, a node of fixed size that Graphviz keeps clear of everything else: the value flowing
+along the edge is written above that straight stretch and the edge's gradient
+contribution below it.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from typing import Callable, NamedTuple, Optional
 import pygraphviz
 from pygraphviz import graphviz as gv
 
+from ...core.layout_hint import LayoutHint
 from ...core.primitives import PRIMITIVES
 from ...view.solution import Solution
 from ..base import MAX_FIGURE_NODES
@@ -225,15 +228,33 @@ def layout(solution: Solution, sizes: Optional[Sizes] = None) -> Layout:
     # The subgraphs are made empty, then given their nodes: made from a list of nodes,
     # pygraphviz would also go through every edge of the graph for edges among them (there
     # are none), which took longer than all the rest of the layout but dot.
-    inputs = g.add_subgraph(name="inputs", rank="min")
-    for name in trace.inputs:
-        inputs.add_node(name)
-    # Invisible edges within the rank keep the inputs in the problem's order, top down.
-    for a, b in zip(trace.inputs, trace.inputs[1:]):
-        inputs.add_edge(a, b, key="order", style="invis")
+    # No input is held in a column of its own: dot ranks each one just left of the first
+    # gate that uses it (the shortest edges), so a weight sits by its neuron, a data input
+    # by its loss, and a value used by several gates is drawn once with its edges fanning out.
+    _columns(g, getattr(solution, "layout_hint", None))
     g.add_subgraph(name="end", rank="max").add_node("end|")
     g.layout("dot")
     return _read_back(solution, g, dot, boxes, label_boxes, halves)
+
+
+def _columns(g: pygraphviz.AGraph, hint: Optional[LayoutHint]) -> None:
+    """The author's columns (``layout: columns``): each column's names on one rank, top
+    down in the order given (invisible edges within the rank), and each column at least two
+    ranks (a gate's and its label boxes') right of the one before it (an invisible edge of
+    no weight, which pulls nothing together)."""
+    if hint is None:
+        return
+    previous: Optional[str] = None
+    for i, column in enumerate(hint.columns):
+        sub = g.add_subgraph(name=f"column{i}", rank="same")
+        for name in column:
+            sub.add_node(name)
+        for a, b in zip(column, column[1:]):
+            sub.add_edge(a, b, key="order", style="invis")
+        if previous is not None:
+            g.add_edge(previous, column[0], key="column", style="invis", weight="0",
+                       minlen="2")
+        previous = column[0]
 
 
 def _node_boxes(solution: Solution, dot: "_Dot") -> dict[str, dict]:
