@@ -158,7 +158,8 @@ layout:
 
 
 def _mazur(extra: str = ""):
-    text = (LECTURE / "01-mazur-2-2-2.yaml").read_text() + extra
+    # the lecture file's own columns replaced by ``extra`` (none when it is empty)
+    text = (LECTURE / "01-mazur-2-2-2.yaml").read_text().split("layout:")[0] + extra
     return _solve(build_graph(load_text(text, "mazur.yaml")), closed_forms=False, check=False)
 
 
