@@ -144,8 +144,12 @@ def test_long_formulas_can_be_broken_inside_parentheses():
     # a pair around something tall keeps its growing delimiters
     tall = r"\left(\frac{a}{b} + \left(c\right)\right)"
     assert breakable(tall) == r"\left(\frac{a}{b} + \bigl(c\bigr)\right)"
-    assert breakable(r"\left\{ x \right\} \left. y \right|") == r"\bigl\{ x \bigr\} \left. y \right|"
+    assert breakable(r"\left\{ x \right\} + \left. y \right|") \
+        == r"\bigl\{ x \bigr\} + \left. y \right|"
     assert breakable(r"\left( x") == r"\left( x"        # unbalanced: left alone
+    # a product may break between its factors, with a times sign at the break
+    assert breakable(r"\left(1 - y\right)^{2} \sigma\left(x\right) + \left(z\right) \cdot w") \
+        == r"\bigl(1 - y\bigr)^{2}\* \sigma\bigl(x\bigr) + \bigl(z\bigr) \cdot w"
 
 
 @pytest.mark.parametrize("name", LECTURE_PROBLEMS + ["generated"])

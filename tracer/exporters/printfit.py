@@ -250,8 +250,9 @@ def breakable(tex: str) -> str:
     r"""``tex`` with its ``\left( ... \right)`` pairs that hold nothing tall (no fraction,
     sum, root...) written ``\bigl( ... \bigr)``: TeX breaks a formula over lines only
     outside ``\left ... \right``, so a long closed form written this way can be broken
-    after its operation signs at any depth of parentheses.  Pairs holding something tall
-    keep their growing delimiters."""
+    after its operation signs at any depth of parentheses, and between the factors of a
+    product after such a pair (``\*``: a times sign where it breaks).  Pairs holding
+    something tall keep their growing delimiters."""
     marks = list(_DELIM.finditer(tex))
     tall = sorted(m.start() for m in _TALL_RE.finditer(tex))
     replace: dict[int, str] = {}
@@ -275,8 +276,21 @@ def breakable(tex: str) -> str:
         if m.start() in replace:
             out += [tex[last:m.start()], replace[m.start()]]
             last = m.end()
+            script = _SCRIPTS.match(tex, last)
+            if m.group(1) == "right" and _FACTOR.match(tex, script.end()):
+                # a product: it may break after the factor, with a times sign there
+                out += [tex[last:script.end()], "\\*"]
+                last = script.end()
     out.append(tex[last:])
     return "".join(out)
+
+
+#: The sub- and superscripts after a closing delimiter.
+_SCRIPTS = re.compile(r"(?:\s*[\^_](?:\{[^{}]*\}|\\[A-Za-z]+|[^\s{}]))*")
+#: What starts the next factor of a product after a closing delimiter: a letter, a digit,
+#: an opening parenthesis or a command that is not an operation, relation or delimiter.
+_FACTOR = re.compile(r"\s*(?:[A-Za-z0-9(]|\\(?!(?:bigr|right|cdot|times|div|pm|mp|quad|qquad"
+                     r"|[,;:!]|leq?|geq?|neq|approx|to|end)(?![A-Za-z]))[A-Za-z])")
 
 
 def print_plan(tikz: str) -> Optional[Placement]:
