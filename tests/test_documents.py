@@ -32,6 +32,7 @@ from tracer.core.load import load, load_text
 from tracer.exporters.base import frame_names
 from tracer.exporters.code import generated_code
 from tracer.exporters.plots import plot_files
+from tracer.exporters.latex import placements
 from tracer.view.solution import solve
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -307,9 +308,15 @@ def test_figures_are_referred_to_by_name(docs):
         assert "](graph.svg)" in made["worksheet.md"]
         assert "](values.svg)" in made["answers.md"]
         assert "](gradients.svg)" in made["answers.md"]
-        assert r"\input{graph.tikz.tex}" in made["worksheet.tex"]
+        # printed, or left out with the reason (too large to print legibly: printfit)
+        printed = placements(t)
+        assert (r"\input{graph.tikz.tex}" in made["worksheet.tex"]) == \
+            (printed["graph"].mode != "omitted")
         for figure in ("graph", "values", "gradients"):
-            assert rf"\input{{{figure}.tikz.tex}}" in made["answers.tex"]
+            assert (rf"\input{{{figure}.tikz.tex}}" in made["answers.tex"]) == \
+                (printed[figure].mode != "omitted")
+        if any(p.mode == "omitted" for p in printed.values()):
+            assert "is left out here: fitted to the page" in made["answers.tex"]
 
 
 # ----------------------------------------------------------------------------- Markdown

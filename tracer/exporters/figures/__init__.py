@@ -29,7 +29,9 @@ content):
   step's edge and the node receiving the contribution highlighted;
 * ``graph.tikz.tex``, ``values.tikz.tex``, ``gradients.tikz.tex``: the first three as a
   ``tikzpicture`` environment to ``\input``, text and lines scaled down together to
-  ``\linewidth`` when the picture is wider.
+  ``\linewidth`` when the picture is wider; in tracer's printed documents, scaled as
+  :func:`tracer.exporters.printfit.placement` says (never below 7 pt of text), whole or
+  one of its parts.
 
 In the SVG, each graph edge is a ``<g class="edge">`` with ``data-source``,
 ``data-target`` and ``data-slot`` (the graph's edge key); numbers are ``<text>`` of class
@@ -61,6 +63,7 @@ from ...view.tensor_solution import is_tensor
 from ..base import (MAX_FIGURE_NODES, MAX_LAYOUT_NODES, Content, Exporter, Options, shared,
                     environment, frame_names, register)
 from .layout import Layout, layout, num
+from ..printfit import print_plan
 from .text import TIKZ_UNIT, number_text
 
 __all__ = ["figures", "layout", "Layout", "FIGURE_NAMES", "MAX_TIKZ_PT", "FiguresExporter"]
@@ -278,8 +281,12 @@ def figures(solution: Solution) -> dict[str, Content]:
     if max(lay.width, lay.height) * TIKZ_UNIT <= MAX_TIKZ_PT:
         tikz = _Drawing(solution, lay, "tikz.tex", unit=TIKZ_UNIT)
         for kind in FIGURE_NAMES:
-            out[f"{kind}.tikz.tex"] = tikz.render(tikz.frame(kind), *tikz.picture_parts(kind),
-                                                  natural=num(lay.width * TIKZ_UNIT))
+            frame, parts = tikz.frame(kind), tikz.picture_parts(kind)
+            natural = num(lay.width * TIKZ_UNIT)
+            # How it is printed depends on its text (printfit): drawn once to read it, then
+            # with the scale and the parts the printed documents ask for.
+            plan = print_plan(tikz.render(frame, *parts, natural=natural, plan=None))
+            out[f"{kind}.tikz.tex"] = tikz.render(frame, *parts, natural=natural, plan=plan)
     return out
 
 
