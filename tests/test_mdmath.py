@@ -54,7 +54,7 @@ def test_a_short_equation_stays_on_one_row():
 
 
 def test_formula_then_numbers_aligned_at_the_equals_sign():
-    rows = equation_rows(r"\mathit{neth}_{1}",
+    rows = equation_rows(r"\mathit{neth}_{1}", budget=40, sides=
                          [r"w_{1} i_{1} + w_{2} i_{2} + b_{1}",
                           r"0.15 \cdot 0.05 + 0.2 \cdot 0.1 + 0.35", "0.3775"])
     assert rows == (r"\mathit{neth}_{1} &= w_{1} i_{1} + w_{2} i_{2} + b_{1}",

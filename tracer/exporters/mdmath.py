@@ -19,11 +19,12 @@ from typing import Optional, Sequence
 
 from .mathtex import TexSolution
 
-__all__ = ["BUDGET", "MdMath", "md_math", "width", "split_top", "equation_rows"]
+__all__ = ["BUDGET", "MdMath", "md_math", "width", "split_top", "equation_rows",
+           "matrix_factors"]
 
 #: How wide a row may be, in the units of :func:`width`: about what a 420 px phone shows
 #: of a display formula.
-BUDGET = 34
+BUDGET = 31
 
 Rows = tuple[str, ...]
 
@@ -47,8 +48,9 @@ def width(tex: str) -> float:
             break
         tex = new
     # Scripts are smaller: count a braced script at two thirds.
-    tex = re.sub(r"[_^]\{([^{}]*)\}", lambda m: "x" * int(round(width(m.group(1)) * 0.7)),
-                 tex)
+    # (an index pair such as 1,2 spreads out: counted whole)
+    tex = re.sub(r"[_^]\{([^{}]*)\}", lambda m: "x" * int(round(
+        width(m.group(1)) * (1.0 if "," in m.group(1) else 0.7))), tex)
     tex = re.sub(r"\\(cdot|times|leftarrow|approx|to)(?![A-Za-z])", "OO", tex)
     tex = re.sub(r"\\(tanh|sinh|cosh|sin|cos|tan|ln|log|exp|max|min)(?![A-Za-z])",
                  lambda m: m.group(1)[:4], tex)
@@ -216,6 +218,21 @@ def equation_rows(lhs: str, sides: Sequence[str], relation: str = "=",
         broken = len(parts) > 1
     rows.append(current)
     return tuple(rows)
+
+
+_BETWEEN_MATRICES = re.compile(
+    r"(?<=\\end\{bmatrix\})\s+(?=\\begin\{bmatrix\}|\\odot|\\cdot|[+-] )")
+
+
+def matrix_factors(tex: str) -> Rows:
+    """A product or sum of matrices cut between the matrices (each may stand on a row of
+    its own); ``(tex,)`` where a cut would fall inside brackets."""
+    pieces = _BETWEEN_MATRICES.split(tex)
+    if len(pieces) == 1 or not all(
+            p.count(r"\left") == p.count(r"\right") and p.count("{") == p.count("}")
+            and p.count("(") == p.count(")") for p in pieces):
+        return (tex,)
+    return tuple(p.strip() for p in pieces)
 
 
 @dataclass(frozen=True)
