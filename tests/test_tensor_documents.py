@@ -80,13 +80,15 @@ def _sym(name):
 def test_a_step_shows_the_upstream_times_the_local_gradient_as_numbers(docs):
     text = docs["17-network-4-2-1.yaml"][2]["answers.md"]
     # relu: dL/dz1 = dL/dh (.) 1[z1 > 0], the step evaluated as the local gradient
-    assert (r"\frac{\partial L}{\partial z_{1}} = \frac{\partial L}{\partial h} \odot "
-            r"\mathbf{1}[z_{1} > 0] = \begin{bmatrix} -0.03959 \\ 0.0475 \end{bmatrix} \odot "
-            r"\begin{bmatrix} 1 \\ 0 \end{bmatrix} = \begin{bmatrix} -0.03959 \\ 0 "
-            r"\end{bmatrix}") in text
+    # (the rule, its shapes, each matrix of the numbers and the result on rows of their own)
+    assert (r"\frac{\partial L}{\partial z_{1}} &= \frac{\partial L}{\partial h} \odot "
+            r"\mathbf{1}[z_{1} > 0] \\") in text
+    assert ("\n".join([r"&= \begin{bmatrix} -0.03959 \\ 0.0475 \end{bmatrix} \\",
+                       r"&\quad \odot \begin{bmatrix} 1 \\ 0 \end{bmatrix} \\",
+                       r"&= \begin{bmatrix} -0.03959 \\ 0 \end{bmatrix}"])) in text
     # dL/dW1 = g x^T: the column times the row
-    assert (r"&= \begin{bmatrix} -0.03959 \\ 0 \end{bmatrix} \begin{bmatrix} 0.5 & -1 & 2 & "
-            r"0.1 \end{bmatrix} \\") in text
+    assert ("\n".join([r"&= \begin{bmatrix} -0.03959 \\ 0 \end{bmatrix} \\",
+                       r"&\quad \begin{bmatrix} 0.5 & -1 & 2 & 0.1 \end{bmatrix} \\"])) in text
 
 
 @pytest.mark.parametrize("name", TENSOR_PROBLEMS)

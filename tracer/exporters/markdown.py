@@ -12,6 +12,7 @@ from .code import generated_code
 from .deeptex import deep_tex
 from .checking import check_data, note
 from .mathtex import tex_solution
+from .mdmath import md_math
 
 __all__ = ["MarkdownExporter", "STUDENT_WORKSHEET"]
 
@@ -26,7 +27,8 @@ class MarkdownExporter(Exporter):
 
             return tensor_markdown(solution, options)  # type: ignore[arg-type]
         env = document_environment()
-        names = context(shared(solution, tex_solution),
+        tex = shared(solution, tex_solution)
+        names = context(tex, md=md_math(tex),
                         statement_md=md_statement(solution.statement,
                                                   allow_html=options.allow_html),
                         code=shared(solution, generated_code), course=options.course,

@@ -26,6 +26,7 @@ from .checking import Note, note, own_seed
 from .code import generated_code
 from .deeptex import deep_tex
 from .mathtex import tex_solution
+from .mdmath import md_math
 
 __all__ = ["QuizSettings", "Question", "QuizVariant", "QuizProblem", "quiz_variant",
            "QUIZ_FORMATS", "BLANKS", "cdata", "key_html"]
@@ -157,7 +158,7 @@ def key_html(solution: Solution, options: Options) -> str:
 
     tex = dataclasses.replace(shared(solution, tex_solution), frames=())
     names = {f.name: getattr(tex, f.name) for f in dataclasses.fields(tex)}
-    names.update(statement_md="", code=shared(solution, generated_code),
+    names.update(statement_md="", code=shared(solution, generated_code), md=md_math(tex),
                  note=note(solution, options.seed, options.number, options.student),
                  key_link=False, course=options.course, deep=shared(solution, deep_tex))
     text = document_environment().get_template("markdown/answers.md.j2").render(names)

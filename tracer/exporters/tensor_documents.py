@@ -11,6 +11,7 @@ from ..view.tensor_solution import TensorSolution
 from .base import STUDENT_WORKSHEET, Content, Options, context, document_environment, shared
 from .checking import note
 from .code import generated_code
+from .mdmath import equation_rows, matrix_factors
 from .tensor_tex import tensor_tex_solution
 
 __all__ = ["tensor_markdown", "tensor_latex"]
@@ -18,7 +19,13 @@ __all__ = ["tensor_markdown", "tensor_latex"]
 
 def tensor_markdown(solution: TensorSolution, options: Options) -> dict[str, Content]:
     env = document_environment()
-    names = context(shared(solution, tensor_tex_solution),
+    tex = shared(solution, tensor_tex_solution)
+    names = context(tex,
+                    # The site's rows: a step's matrices one under another (.mdmath).
+                    md_numbers={s.index: matrix_factors(s.numbers) for s in tex.steps},
+                    md_components=tuple(equation_rows(symbol, [definition])
+                                        for symbol, definition in tex.components.gates)
+                    if tex.components is not None else (),
                     statement_md=md_statement(solution.statement,
                                               allow_html=options.allow_html),
                     code=shared(solution, generated_code), course=options.course,

@@ -1,0 +1,150 @@
+"""No display equation wider than its column, in Chromium at 1280 px and on a 420 px
+phone: the answer keys and worksheets of the lecture problems (tests/lecture/) and of a
+generated network of about 60 nodes, every ``.katex-display`` measured once KaTeX has
+typeset the whole page.
+
+The width measured is the typeset formula's (its boxes, from the left of the first to the
+right of the last), against the element that holds the display.  Skipped where
+/usr/bin/chromium or Playwright is missing.
+"""
+from __future__ import annotations
+
+import functools
+import http.server
+import re
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from tracer.site.build import build
+from tracer.site.new import new_course
+
+CHROMIUM = Path("/usr/bin/chromium")
+pytestmark = [pytest.mark.skipif(not CHROMIUM.exists(),
+                                 reason="needs Debian's chromium at /usr/bin/chromium"),
+              pytest.mark.slow]
+sync_api = pytest.importorskip("playwright.sync_api")
+
+LECTURE = Path(__file__).resolve().parent / "lecture"
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--disable-extensions"]
+WIDTHS = (1280, 420)
+
+
+def generated_network(inputs: int = 7, layers: int = 7) -> str:
+    """7 inputs, 7 layers of 7 gates (sigmoid and tanh taking turns, each of two nodes
+    of the layer before) and a final sum: 57 nodes and the output."""
+    lines = ["title: A generated network", "inputs:"]
+    lines += [f"  x{i}: {i / 10}" for i in range(1, inputs + 1)]
+    lines.append("nodes:")
+    previous = [f"x{i}" for i in range(1, inputs + 1)]
+    k = 0
+    for layer in range(layers):
+        current = []
+        for j in range(inputs):
+            k += 1
+            a, b = previous[j], previous[(j + 1) % inputs]
+            op = "sigmoid" if k % 2 else "tanh"
+            lines.append(f"  n{k}: {op}({a} * {b} + 0.5 * {a})")
+            current.append(f"n{k}")
+        previous = current
+    lines.append("  L: " + " + ".join(previous))
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    work = tmp_path_factory.mktemp("equations") / "course"
+    new_course(work, name="Equations")
+    problems = work / "problems"
+    for path in problems.glob("*.yaml"):
+        path.unlink()
+    for path in sorted(LECTURE.glob("*.yaml")):
+        shutil.copy(path, problems / path.name)
+    (problems / "07-generated.yaml").write_text(generated_network(), encoding="utf-8")
+    config = work / "mkdocs.yml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(re.sub(r"(?m)^(\s+)pdf: .*$", r"\g<1>pdf: false", text),
+                      encoding="utf-8")
+    build(config, say=lambda m: None)
+    return work / "public-instructor"
+
+
+@pytest.fixture(scope="module")
+def base_url(site):
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        yield browser
+        browser.close()
+
+
+# Every formula typeset: tracer.js typesets the rest of a long page before printing.
+TYPESET = """() => { for (const d of document.querySelectorAll('div.arithmatex'))
+    if (!d.querySelector('.katex, .katex-error')) return false;
+  return true; }"""
+
+MEASURE = """() => {
+  const out = [];
+  let count = 0;
+  for (const d of document.querySelectorAll('.katex-display')) {
+    const holder = d.parentElement.getBoundingClientRect().width;
+    if (holder === 0) continue;           // a hidden step of the step-through
+    count++;
+    let left = Infinity, right = -Infinity;
+    for (const b of d.querySelectorAll('.katex-html > .base, .katex-html > .tag')) {
+      const r = b.getBoundingClientRect();
+      left = Math.min(left, r.left); right = Math.max(right, r.right);
+    }
+    const width = right > left ? right - left : 0;
+    if (width > holder + 1)
+      out.push(`${Math.round(width)} px in ${Math.round(holder)} px: ` +
+               d.textContent.slice(0, 70));
+  }
+  return [count, out];
+}"""
+
+
+def pages(site: Path) -> list[str]:
+    return sorted(p.relative_to(site).as_posix()
+                  for name in ("answers.html", "worksheet.html")
+                  for p in (site / "problems").glob(f"*/{name}"))
+
+
+def test_the_generated_network_has_about_60_nodes():
+    text = generated_network()
+    assert 55 <= text.count("\n  ") <= 65       # inputs and gates, one a line
+
+
+def test_no_display_equation_is_wider_than_its_column(browser, base_url, site):
+    offenders: list[str] = []
+    measured = 0
+    for width in WIDTHS:
+        context = browser.new_context(viewport={"width": width, "height": 900})
+        page = context.new_page()
+        for path in pages(site):
+            page.goto(base_url + path)
+            page.wait_for_load_state("load")
+            page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+            page.wait_for_function(TYPESET, timeout=120_000)
+            count, over = page.evaluate(MEASURE)
+            measured += count
+            offenders += [f"{width} px, {path}: {o}" for o in over]
+        context.close()
+    assert measured > 200
+    assert offenders == [], "\n".join(offenders)
