@@ -297,7 +297,8 @@ def test_step_through_markup(docs, name):
     text = made["answers.md"]
     n = len(t.trace.backward)
     assert f'<div class="tracer-steps" data-count="{n}">' in text
-    figures = re.findall(r'<figure class="tracer-step" data-step="(\d+)"><img src="([^"]+)" '
+    figures = re.findall(r'<figure class="tracer-step" data-step="(\d+)"'
+                         r'(?: data-box="[\d. ]+" data-size="[\d. ]+")?><img src="([^"]+)" '
                          r'alt="[^"<>]+" loading="lazy"><figcaption>(.+?)</figcaption></figure>',
                          text)
     assert [int(i) for i, _, _ in figures] == list(range(1, n + 1))

@@ -242,8 +242,8 @@ def test_no_statement_makes_a_link_or_image_that_runs_a_script(statement, allow_
 
 def test_the_cleaning_keeps_what_pages_are_made_of():
     html = ('<h2 id="x">T<a class="headerlink" href="#x" title="Permanent link">&para;</a></h2>'
-            '<div class="tracer-steps" data-count="2"><figure class="tracer-step" data-step="1">'
-            '<img alt="a" loading="lazy" src="step-01.svg"><figcaption>c</figcaption></figure>'
+            '<div class="tracer-steps" data-count="2"><figure class="tracer-step" data-step="1" '
+            'data-box="1 2 3 4" data-size="5 6"><img alt="a" loading="lazy" src="step-01.svg"><figcaption>c</figcaption></figure>'
             '<button class="tracer-next" type="button">Next</button></div>'
             '<table><thead><tr><th style="text-align: left;">h</th></tr></thead></table>'
             '<p><a href="https://example.org/x?a=1">e</a> <a href="answers.html">r</a> '
@@ -255,7 +255,8 @@ def test_the_cleaning_keeps_what_pages_are_made_of():
     for kept in ('data-blank="b1"', "hidden", 'data-check="{&quot;v&quot;: 1}"',
                  'data-right="r"', 'data-wrong="w"', 'data-unread="u"', 'data-tally="t"',
                  'data-label="l"',
-                 'id="x"', 'data-count="2"', 'data-step="1"', 'src="step-01.svg"',
+                 'id="x"', 'data-count="2"', 'data-step="1"', 'data-box="1 2 3 4"',
+                 'data-size="5 6"', 'src="step-01.svg"',
                  'type="button"', 'href="https://example.org/x?a=1"', 'href="answers.html"',
                  'href="mailto:a@b.c"', 'class="arithmatex"', "text-align:left"):
         assert kept in cleaned.replace("text-align: left", "text-align:left"), kept

@@ -126,12 +126,24 @@
     var next = box.querySelector(".tracer-next");
     var shown = 0;
 
-    function show(k) {
+    Array.prototype.forEach.call(frames, function (frame, i) {
+      var image = stepView(frame);
+      if (image) {
+        image.addEventListener("load", function () {
+          if (i === shown) {
+            focusStep(frame, false);
+          }
+        });
+      }
+    });
+
+    function show(k, smooth) {
       shown = Math.max(0, Math.min(count - 1, k));
       for (var i = 0; i < count; i++) {
         frames[i].hidden = i !== shown;
         if (i === shown) {
-          Array.prototype.forEach.call(frames[i].querySelectorAll("img"), fitFigure);
+          focusStep(frames[i], smooth);
+          fitEquations(frames[i]);
         }
         // Fetch the neighbours' figures too, so that stepping shows them at once
         // instead of collapsing the frame while a lazily loaded image arrives.
@@ -151,29 +163,124 @@
       if (next) {
         next.disabled = shown === count - 1;
       }
+      // A disabled button loses the focus, and with it the arrow keys: pass it on.
+      var focused = document.activeElement;
+      if (focused && focused.disabled && (focused === previous || focused === next)) {
+        var other = focused === previous ? next : previous;
+        if (other) {
+          other.focus();
+        }
+      }
     }
 
     if (counter) {
       counter.setAttribute("aria-live", "polite");
     }
     if (previous) {
-      previous.addEventListener("click", function () { show(shown - 1); });
+      previous.addEventListener("click", function () { show(shown - 1, true); });
     }
     if (next) {
-      next.addEventListener("click", function () { show(shown + 1); });
+      next.addEventListener("click", function () { show(shown + 1, true); });
     }
     box.addEventListener("keydown", function (event) {
       if (event.key === "ArrowLeft") {
-        show(shown - 1);
+        show(shown - 1, true);
       } else if (event.key === "ArrowRight") {
-        show(shown + 1);
+        show(shown + 1, true);
       } else {
         return;
       }
       event.preventDefault();
     });
     box.classList.add("tracer-steps--live");
-    show(0);
+    show(0, false);
+    liveSteps.push(function () { show(shown, false); });
+  }
+
+  // Each step's figure is shown in a view of its own (tracer.css), which scrolls both
+  // ways, so that the step's edge and node (data-box, in the figure's units of
+  // data-size, from the figures exporter) can be brought to its middle.  Returns the
+  // frame's image, or null.
+  function stepView(frame) {
+    var image = frame.querySelector("img");
+    if (!image) {
+      return null;
+    }
+    if (!image.parentNode.classList.contains("tracer-step-view")) {
+      var view = document.createElement("div");
+      view.className = "tracer-step-view";
+      image.parentNode.insertBefore(view, image);
+      view.appendChild(image);
+    }
+    return image;
+  }
+
+  function numbers(text) {
+    return (text || "").split(" ").filter(Boolean).map(Number);
+  }
+
+  var reducedMotion = window.matchMedia
+    ? window.matchMedia("(prefers-reduced-motion: reduce)") : null;
+
+  // Room kept between the step's box and the view's sides, in pixels.
+  var STEP_MARGIN = 12;
+
+  // Fits the step's figure (fitFigure), zooms it out further where the step's box would
+  // not fit the view (an edge across a wide figure, on a phone), and scrolls the view so
+  // that the box is in its middle: smoothly when stepping, unless reduced motion is asked
+  // for.
+  function focusStep(frame, smooth) {
+    var image = frame.querySelector(".tracer-step-view img");
+    if (!image) {
+      return;
+    }
+    var view = image.parentNode;
+    fitFigure(image);
+    var box = numbers(frame.getAttribute("data-box"));
+    var size = numbers(frame.getAttribute("data-size"));
+    var width = image.getBoundingClientRect().width;
+    if (box.length !== 4 || size.length !== 2 || !size[0] || !width || !view.clientWidth) {
+      return;      // no box, not loaded yet, or not shown: focused when it is
+    }
+    var scale = width / size[0];
+    var room = Math.max(1, view.clientWidth - 2 * STEP_MARGIN);
+    var roomHeight = Math.max(1, view.clientHeight - 2 * STEP_MARGIN);
+    var fits = Math.min(room / box[2], roomHeight / box[3]);
+    if (fits < scale) {
+      scale = fits;
+      view.classList.add("tracer-wide");
+      image.style.maxWidth = "none";
+      image.style.width = Math.floor(size[0] * scale) + "px";
+    }
+    var left = image.offsetLeft + (box[0] + box[2] / 2) * scale - view.clientWidth / 2;
+    var top = image.offsetTop + (box[1] + box[3] / 2) * scale - view.clientHeight / 2;
+    var instant = !smooth || (reducedMotion && reducedMotion.matches) ||
+                  typeof view.scrollTo !== "function";
+    if (instant) {
+      view.scrollLeft = Math.max(0, left);
+      view.scrollTop = Math.max(0, top);
+    } else {
+      view.scrollTo({ left: Math.max(0, left), top: Math.max(0, top), behavior: "smooth" });
+    }
+  }
+
+  // A step's equation that is still wider than the column (a long formula on a phone)
+  // is set smaller until it fits, instead of being cut off.
+  function fitEquations(frame) {
+    var formulas = frame.querySelectorAll("figcaption .arithmatex");
+    for (var i = 0; i < formulas.length; i++) {
+      typesetOne(formulas[i]);
+      var display = formulas[i].querySelector(".katex-display");
+      if (!display) {
+        continue;
+      }
+      display.style.fontSize = "";
+      var room = display.clientWidth;
+      var needed = display.scrollWidth;
+      if (room && needed > room + 1) {
+        display.style.fontSize = Math.max(50, Math.floor(100 * room / needed)) + "%";
+      }
+    }
   }
 
   // A figure wider than the text column is shown at no less than MIN_SCALE of its own
@@ -203,11 +310,18 @@
   }
 
   var figures = [];
-  window.addEventListener("resize", function () { figures.forEach(fitFigure); });
+  var liveSteps = [];     // each step-through's refresh, after a resize
+  window.addEventListener("resize", function () {
+    figures.forEach(fitFigure);
+    liveSteps.forEach(function (refresh) { refresh(); });
+  });
 
+  // The figures outside the step-throughs (those are fitted as their step is shown).
   function fitFigures(root) {
     figures = Array.prototype.slice.call(
-      root.querySelectorAll("article img[src$='.svg']"));
+      root.querySelectorAll("article img[src$='.svg']")).filter(function (image) {
+        return !(image.closest && image.closest(".tracer-step"));
+      });
     figures.forEach(function (image) {
       if (image.complete) {
         fitFigure(image);
@@ -218,6 +332,7 @@
 
   function start() {
     var root = document.body;
+    liveSteps = [];
     fitFigures(root);
     typeset(root);
     var boxes = root.querySelectorAll(".tracer-steps");

@@ -10,6 +10,7 @@ from .base import (STUDENT_WORKSHEET, Content, Exporter, Options, context,
                    document_environment, register, shared)
 from .code import generated_code
 from .deeptex import deep_tex
+from .figures import step_boxes
 from .checking import check_data, note
 from .mathtex import tex_solution
 from .mdmath import md_math
@@ -35,7 +36,8 @@ class MarkdownExporter(Exporter):
                         deep=shared(solution, deep_tex),
                         note=note(solution, options.seed, options.number, options.student),
                         check=check_data(solution, options.seed), key_link=True,
-                        tolerance=solution.tolerance or Tolerance())
+                        tolerance=solution.tolerance or Tolerance(),
+                        step_boxes=shared(solution, step_boxes))
         files = {name: env.get_template(f"markdown/{name}.j2").render(names)
                  for name in ("worksheet.md", "answers.md")}
         # The student edition's worksheet, which links no answer key (tracer.site.editions).

@@ -35,7 +35,7 @@ ALLOWED_ATTRIBUTES = {
     "div": {"data-count", "hidden", "data-check", "data-right", "data-wrong", "data-unread",
             "data-tally", "data-label"},
     "span": {"data-blank"},
-    "figure": {"data-step"},
+    "figure": {"data-step", "data-box", "data-size"},   # the step-through (tracer.js)
     "details": {"open"},
     "ol": {"start", "type"},
     "li": {"value"},

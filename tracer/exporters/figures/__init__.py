@@ -64,9 +64,10 @@ from ..base import (MAX_FIGURE_NODES, MAX_LAYOUT_NODES, Content, Exporter, Optio
                     environment, frame_names, register)
 from .layout import Layout, layout, num
 from ..printfit import print_plan
-from .text import TIKZ_UNIT, number_text
+from .text import FONT, TIKZ_UNIT, number_text
 
-__all__ = ["figures", "layout", "Layout", "FIGURE_NAMES", "MAX_TIKZ_PT", "FiguresExporter"]
+__all__ = ["figures", "layout", "Layout", "FIGURE_NAMES", "MAX_TIKZ_PT", "FiguresExporter",
+           "StepBox", "step_boxes"]
 
 #: TikZ pictures are written only when their natural width and height stay below this
 #: (TeX dimensions end at 16383 pt; such a picture would be unreadable in print anyway).
@@ -271,7 +272,7 @@ def figures(solution: Solution) -> dict[str, Content]:
         return tensor_figures(solution)  # type: ignore[arg-type]
     if len(solution.trace.nodes) > MAX_LAYOUT_NODES:
         return {}
-    lay = layout(solution)
+    lay = shared(solution, layout)
     out: dict[str, Content] = {}
     svg = _Drawing(solution, lay, "svg")
     for kind in FIGURE_NAMES:
@@ -288,6 +289,74 @@ def figures(solution: Solution) -> dict[str, Content]:
             plan = print_plan(tikz.render(frame, *parts, natural=natural, plan=None))
             out[f"{kind}.tikz.tex"] = tikz.render(frame, *parts, natural=natural, plan=plan)
     return out
+
+
+@dataclass(frozen=True)
+class StepBox:
+    """Where a step frame's highlighted edge and node are, in figure units (y downwards),
+    and the size of the whole figure: what the answer key's step-through scrolls (or
+    zooms) the frame to.  ``attrs`` writes it for the frame's HTML element."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+    figure_width: float
+    figure_height: float
+
+    @property
+    def box(self) -> str:
+        return " ".join(num(v) for v in (self.x, self.y, self.width, self.height))
+
+    @property
+    def size(self) -> str:
+        return f"{num(self.figure_width)} {num(self.figure_height)}"
+
+
+#: Room kept around a step's edge and node, in figure units (the highlight's halo).
+STEP_PAD = 6.0
+
+
+def _edge_extent(g) -> tuple[float, float, float, float]:
+    """The edge's line, arrow and texts: (left, top, right, bottom).  A Bézier curve lies
+    within its control points, so those bound it."""
+    xs = [p.x for s in g.path for p in s.points] + [p.x for p in g.arrow]
+    ys = [p.y for s in g.path for p in s.points] + [p.y for p in g.arrow]
+    ys += [g.value_at.y - FONT, g.grad_at.y + 0.3 * FONT]   # the value above, the gradient below
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def _node_extent(box, total_width: float) -> tuple[float, float, float, float]:
+    """The node's shape with its ring, its name above and its total gradient below."""
+    half = max(box.width / 2 + 2.5, total_width / 2,
+               box.name_label.width / 2 if box.name_label else 0.0)
+    top = box.name_at.y - FONT if box.name_label else box.centre.y - box.height / 2 - 2.5
+    return (box.centre.x - half, top, box.centre.x + half, box.grad_at.y + 0.3 * FONT)
+
+
+def step_boxes(solution: Solution) -> tuple[StepBox, ...]:
+    """For each step frame (:func:`~tracer.exporters.base.frame_names`), in order, the box
+    around its highlighted edge and the node receiving the contribution, from the layout
+    every figure is drawn from (shared with :func:`figures`, so computed once).  None for a
+    problem without step frames or of vectors and matrices (drawn by :mod:`.tensor`)."""
+    if is_tensor(solution) or not frame_names(solution):
+        return ()
+    lay = shared(solution, layout)
+    edges = {(g.source, g.target, g.slot): g for g in lay.edges}
+    nodes = {b.name: b for b in lay.nodes}
+    grads = {n.name: n.grad for n in solution.trace.nodes}
+    out = []
+    for s in solution.steps:
+        node = nodes[s.node]
+        total = number_text(grads[s.node], solution.precision, grad=True).width
+        parts = [_edge_extent(edges[(s.node, s.source, s.slot)]), _node_extent(node, total)]
+        left = max(0.0, min(p[0] for p in parts) - STEP_PAD)
+        top = max(0.0, min(p[1] for p in parts) - STEP_PAD)
+        right = min(lay.width, max(p[2] for p in parts) + STEP_PAD)
+        bottom = min(lay.height, max(p[3] for p in parts) + STEP_PAD)
+        out.append(StepBox(round(left, 2), round(top, 2), round(right - left, 2),
+                           round(bottom - top, 2), lay.width, lay.height))
+    return tuple(out)
 
 
 @register
