@@ -1,8 +1,13 @@
 """Shared helpers: load, trace and solve the bundled problems and small inline ones."""
 from __future__ import annotations
 
+import functools
+import http.server
 import re
 import textwrap
+import threading
+from contextlib import contextmanager
+from typing import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -118,3 +123,40 @@ def write(tmp_path):
             path.write_text(text if raw else textwrap.dedent(text), encoding="utf-8")
         return path
     return _write
+
+
+def generated_network(width: int = 7, layers: int = 7) -> str:
+    """A lecture-sized network: ``width`` inputs, ``layers`` layers of ``width`` gates each
+    mixing two neighbouring units of the layer before (sigmoid and tanh taking turns), and
+    their sum L: width * (layers + 1) + 1 nodes (57 by default)."""
+    lines = ["title: A generated network", "inputs:"]
+    lines += [f"  x{i}: {i / 10}" for i in range(1, width + 1)]
+    lines.append("nodes:")
+    previous, k = [f"x{i}" for i in range(1, width + 1)], 0
+    for _ in range(layers):
+        current = []
+        for j in range(width):
+            k += 1
+            a, b = previous[j], previous[(j + 1) % width]
+            lines.append(f"  n{k}: {'sigmoid' if k % 2 else 'tanh'}({a} * {b} + 0.5 * {a})")
+            current.append(f"n{k}")
+        previous = current
+    lines.append("  L: " + " + ".join(previous))
+    return "\n".join(lines) + "\n"
+
+
+@contextmanager
+def served(folder: Path) -> Iterator[str]:
+    """A built site served over HTTP on a free local port, quietly: its base URL."""
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()

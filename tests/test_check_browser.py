@@ -8,14 +8,13 @@ and served on 127.0.0.1; skipped where /usr/bin/chromium is absent.
 from __future__ import annotations
 
 import datetime
-import functools
-import http.server
 import re
-import threading
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+
+from conftest import served
 
 from tracer.core.drawing import make_variant
 from tracer.core.graph import build_graph
@@ -54,16 +53,8 @@ def student_site(tmp_path_factory, shared_cache) -> Path:
 
 @pytest.fixture(scope="module")
 def base_url(student_site):
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(student_site)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    with served(student_site) as url:
+        yield url
 
 
 def variant_answers(name: str) -> dict[str, float]:

@@ -9,14 +9,13 @@ right of the last), against the element that holds the display.  Skipped where
 """
 from __future__ import annotations
 
-import functools
-import http.server
 import re
 import shutil
-import threading
 from pathlib import Path
 
 import pytest
+
+from conftest import generated_network, served
 
 from tracer.site.build import build
 from tracer.site.new import new_course
@@ -32,26 +31,6 @@ LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking
                "--disable-extensions"]
 WIDTHS = (1280, 420)
 
-
-def generated_network(inputs: int = 7, layers: int = 7) -> str:
-    """7 inputs, 7 layers of 7 gates (sigmoid and tanh taking turns, each of two nodes
-    of the layer before) and a final sum: 57 nodes and the output."""
-    lines = ["title: A generated network", "inputs:"]
-    lines += [f"  x{i}: {i / 10}" for i in range(1, inputs + 1)]
-    lines.append("nodes:")
-    previous = [f"x{i}" for i in range(1, inputs + 1)]
-    k = 0
-    for layer in range(layers):
-        current = []
-        for j in range(inputs):
-            k += 1
-            a, b = previous[j], previous[(j + 1) % inputs]
-            op = "sigmoid" if k % 2 else "tanh"
-            lines.append(f"  n{k}: {op}({a} * {b} + 0.5 * {a})")
-            current.append(f"n{k}")
-        previous = current
-    lines.append("  L: " + " + ".join(previous))
-    return "\n".join(lines) + "\n"
 
 
 @pytest.fixture(scope="module")
@@ -74,16 +53,8 @@ def site(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def base_url(site):
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    with served(site) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

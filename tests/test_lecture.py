@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import generated_network
+
 from tracer.core.engine import trace
 from tracer.core.graph import build_graph
 from tracer.core.load import load
@@ -119,25 +121,6 @@ def test_the_kink_row_says_which_side_backpropagation_takes():
 
 # ----------------------------------------------------------------------------- a lecture course
 
-def layered(width: int, depth: int) -> str:
-    """A generated network: ``width`` inputs, ``depth`` layers of ``width`` gates each
-    mixing two units of the layer before, and a sum: width * (depth + 1) + 1 nodes."""
-    lines = ["title: A generated network", "inputs:"]
-    lines += [f"  x{i}: {0.1 * i:.1f}" for i in range(1, width + 1)]
-    lines.append("nodes:")
-    previous, k = [f"x{i}" for i in range(1, width + 1)], 0
-    for _ in range(depth):
-        current = []
-        for j in range(width):
-            k += 1
-            a, b = previous[j], previous[(j + 1) % width]
-            op = ("tanh", "sigmoid")[k % 2]
-            lines.append(f"  n{k}: {op}({a} * {b} + 0.5 * {a})")
-            current.append(f"n{k}")
-        previous = current
-    lines.append("  L: " + " + ".join(previous))
-    return "\n".join(lines) + "\n"
-
 
 def sine_chain(n: int) -> str:
     return "title: A long chain\ninputs:\n  x: 0.5\nnodes:\n  n1: sin(x)\n" + "".join(
@@ -161,8 +144,8 @@ def test_a_course_of_lecture_problems_and_large_ones_builds(tmp_path, capsys):
         old.unlink()
     for name in LECTURE_PROBLEMS:
         shutil.copy(LECTURE / name, course / "problems" / name)
-    (course / "problems" / "07-generated-57.yaml").write_text(layered(7, 7))
-    (course / "problems" / "08-generated-151.yaml").write_text(layered(10, 14))
+    (course / "problems" / "07-generated-57.yaml").write_text(generated_network(7, 7))
+    (course / "problems" / "08-generated-151.yaml").write_text(generated_network(10, 14))
     (course / "problems" / "09-chain-2000.yaml").write_text(sine_chain(2000))
     config = course / "mkdocs.yml"
     config.write_text(config.read_text().replace("pdf: auto", "pdf: false"))

@@ -8,13 +8,14 @@ and of a generated 57-node one and measures every word with ``pdftotext -bbox``.
 from __future__ import annotations
 
 import html
-import math
 import re
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+
+from conftest import generated_network
 
 from tracer.core.engine import trace
 from tracer.core.graph import build_graph
@@ -29,29 +30,9 @@ LECTURE = Path(__file__).resolve().parent / "lecture"
 LECTURE_PROBLEMS = sorted(p.stem for p in LECTURE.glob("*.yaml"))
 
 
-def generated_problem(layers: int = 7, width: int = 7) -> str:
-    """A layered network of ``width`` inputs and ``layers`` layers of ``width`` gates, each
-    reading two neighbours of the layer before, summed into L (57 nodes by default)."""
-    lines = ["title: A generated network", "inputs:"]
-    lines += [f"  x{i + 1}: {(i + 1) / 10}" for i in range(width)]
-    lines.append("nodes:")
-    previous = [f"x{i + 1}" for i in range(width)]
-    k = 0
-    for _ in range(layers):
-        layer = []
-        for i in range(width):
-            k += 1
-            a, b = previous[i], previous[(i + 1) % width]
-            act = "sigmoid" if k % 2 else "tanh"
-            lines.append(f"  n{k}: {act}({a} * {b} + 0.5 * {a})")
-            layer.append(f"n{k}")
-        previous = layer
-    lines.append("  L: " + " + ".join(previous))
-    return "\n".join(lines) + "\n"
-
 
 def solution_of(name: str):
-    problem = load_text(generated_problem(), "generated.yaml", "generated") \
+    problem = load_text(generated_network(), "generated.yaml", "generated") \
         if name == "generated" else load(LECTURE / f"{name}.yaml")
     graph = build_graph(problem)
     return solve(graph, trace(graph))

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import generated_network
+
 from tracer.core.engine import trace
 from tracer.core.graph import build_graph
 from tracer.core.load import load, load_text
@@ -17,25 +19,6 @@ from tracer.view.solution import solve
 ROOT = Path(__file__).resolve().parent.parent
 RNN = ROOT / "tests" / "lecture" / "04-rnn-three-steps.yaml"
 
-
-def generated_problem(layers: int = 7, width: int = 7) -> str:
-    """A wide, deep graph: ``width`` inputs, ``layers`` layers of ``width`` gates, each
-    reading two gates of the layer before, summed into L (57 nodes by default)."""
-    lines = ["title: A generated network", "inputs:"]
-    lines += [f"  x{i + 1}: {round(0.1 * (i + 1), 1)}" for i in range(width)]
-    lines.append("nodes:")
-    previous = [f"x{i + 1}" for i in range(width)]
-    n = 0
-    for _ in range(layers):
-        layer = []
-        for i in range(width):
-            n += 1
-            a, b = previous[i], previous[(i + 1) % width]
-            lines.append(f"  n{n}: tanh({a} * {b} + 0.5 * {a})")
-            layer.append(f"n{n}")
-        previous = layer
-    lines.append("  L: " + " + ".join(previous))
-    return "\n".join(lines) + "\n"
 
 
 def solved(text_or_path):
@@ -55,7 +38,7 @@ def highlighted_points(svg: str) -> list[tuple[float, float]]:
     return points
 
 
-@pytest.mark.parametrize("make", [lambda: solved(RNN), lambda: solved(generated_problem())],
+@pytest.mark.parametrize("make", [lambda: solved(RNN), lambda: solved(generated_network())],
                          ids=["rnn", "generated-57"])
 def test_each_step_box_holds_its_highlighted_edge_and_node(make):
     solution = make()
@@ -78,14 +61,14 @@ def test_each_step_box_holds_its_highlighted_edge_and_node(make):
 
 
 def test_generated_problem_has_57_nodes_and_step_frames():
-    solution = solved(generated_problem())
+    solution = solved(generated_network())
     assert len(solution.trace.nodes) == 57
     assert len(frame_names(solution)) == len(solution.steps)
 
 
 def test_no_boxes_without_step_frames():
     # More nodes than step frames are drawn for.
-    solution = solved(generated_problem(layers=9, width=7))
+    solution = solved(generated_network(width=7, layers=9))
     assert frame_names(solution) == [] and step_boxes(solution) == ()
 
 

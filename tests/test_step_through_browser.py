@@ -7,11 +7,8 @@ gates), without PDFs; skipped where /usr/bin/chromium or Playwright is absent.
 """
 from __future__ import annotations
 
-import functools
-import http.server
 import re
 import shutil
-import threading
 from pathlib import Path
 
 import pytest
@@ -19,7 +16,7 @@ import pytest
 from tracer.site.build import build
 from tracer.site.new import new_course
 
-from test_step_boxes import generated_problem
+from conftest import generated_network as generated_problem, served
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [pytest.mark.skipif(not CHROMIUM.exists(),
@@ -53,16 +50,8 @@ def steps_site(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def steps_url(steps_site):
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(steps_site)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    with served(steps_site) as url:
+        yield url
 
 
 # The shown step: its box (data-box, in the figure's units) on the screen, the visible
