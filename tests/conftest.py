@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import http.server
 import re
+import shutil
 import textwrap
 import threading
 from contextlib import contextmanager
@@ -160,3 +161,21 @@ def served(folder: Path) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def built_course(folder: Path, problems: dict) -> Path:
+    """A course made by ``tracer new`` in ``folder`` holding exactly ``problems`` (file
+    stem -> YAML text), built without PDFs: its instructor edition."""
+    from tracer.site.build import build
+    from tracer.site.new import new_course
+
+    new_course(folder)
+    shutil.rmtree(folder / "problems")
+    (folder / "problems").mkdir()
+    for name, text in problems.items():
+        (folder / "problems" / f"{name}.yaml").write_text(text, encoding="utf-8")
+    config = folder / "mkdocs.yml"
+    config.write_text(re.sub(r"(?m)^(\s+)pdf: .*$", r"\g<1>pdf: false",
+                             config.read_text(encoding="utf-8")), encoding="utf-8")
+    build(config, say=lambda m: None)
+    return folder / "public-instructor"

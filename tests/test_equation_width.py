@@ -9,16 +9,11 @@ right of the last), against the element that holds the display.  Skipped where
 """
 from __future__ import annotations
 
-import re
-import shutil
 from pathlib import Path
 
 import pytest
 
-from conftest import generated_network, served
-
-from tracer.site.build import build
-from tracer.site.new import new_course
+from conftest import built_course, generated_network, served
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [pytest.mark.skipif(not CHROMIUM.exists(),
@@ -26,43 +21,24 @@ pytestmark = [pytest.mark.skipif(not CHROMIUM.exists(),
               pytest.mark.slow]
 sync_api = pytest.importorskip("playwright.sync_api")
 
+from test_site import browser  # noqa: E402,F401  (the same browser)
+
 LECTURE = Path(__file__).resolve().parent / "lecture"
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-extensions"]
 WIDTHS = (1280, 420)
 
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
-    work = tmp_path_factory.mktemp("equations") / "course"
-    new_course(work, name="Equations")
-    problems = work / "problems"
-    for path in problems.glob("*.yaml"):
-        path.unlink()
-    for path in sorted(LECTURE.glob("*.yaml")):
-        shutil.copy(path, problems / path.name)
-    (problems / "07-generated.yaml").write_text(generated_network(), encoding="utf-8")
-    config = work / "mkdocs.yml"
-    text = config.read_text(encoding="utf-8")
-    config.write_text(re.sub(r"(?m)^(\s+)pdf: .*$", r"\g<1>pdf: false", text),
-                      encoding="utf-8")
-    build(config, say=lambda m: None)
-    return work / "public-instructor"
+    problems = {path.stem: path.read_text(encoding="utf-8") for path in sorted(LECTURE.glob("*.yaml"))}
+    problems["07-generated"] = generated_network()
+    return built_course(tmp_path_factory.mktemp("equations") / "course", problems)
 
 
 @pytest.fixture(scope="module")
 def base_url(site):
     with served(site) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
 
 
 # Every formula typeset: tracer.js typesets the rest of a long page before printing.

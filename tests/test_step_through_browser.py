@@ -7,16 +7,11 @@ gates), without PDFs; skipped where /usr/bin/chromium or Playwright is absent.
 """
 from __future__ import annotations
 
-import re
-import shutil
 from pathlib import Path
 
 import pytest
 
-from tracer.site.build import build
-from tracer.site.new import new_course
-
-from conftest import generated_network as generated_problem, served
+from conftest import built_course, generated_network as generated_problem, served
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [pytest.mark.skipif(not CHROMIUM.exists(),
@@ -33,19 +28,9 @@ PROBLEMS = {"04-rnn-three-steps": ROOT / "tests" / "lecture" / "04-rnn-three-ste
 
 @pytest.fixture(scope="module")
 def steps_site(tmp_path_factory) -> Path:
-    work = tmp_path_factory.mktemp("steps") / "course"
-    new_course(work)
-    config = work / "mkdocs.yml"
-    text = config.read_text(encoding="utf-8")
-    config.write_text(re.sub(r"(?m)^(\s+)pdf: .*$", r"\g<1>pdf: false", text),
-                      encoding="utf-8")
-    shutil.rmtree(work / "problems")
-    (work / "problems").mkdir()
-    for name, source in PROBLEMS.items():
-        text = source.read_text(encoding="utf-8") if source else generated_problem()
-        (work / "problems" / f"{name}.yaml").write_text(text, encoding="utf-8")
-    build(config, say=lambda m: None)
-    return work / "public-instructor"
+    problems = {name: source.read_text(encoding="utf-8") if source else generated_problem()
+                for name, source in PROBLEMS.items()}
+    return built_course(tmp_path_factory.mktemp("steps") / "course", problems)
 
 
 @pytest.fixture(scope="module")
