@@ -132,7 +132,8 @@ def test_a_course_of_lecture_problems_and_large_ones_builds(tmp_path, capsys):
     """The six lecture problems, a 57-node network, a 151-node one and a 2,000-gate chain
     make a course that builds (before, past 120 nodes the pages linked figures that were
     never made and MkDocs refused the build); every picture and link on every page is
-    there, and a page without figures says why."""
+    there, a page without figures says why, and the chain, too long to work step by step
+    (6,001 lines of work), has an overview that says so."""
     import re
     import shutil
 
@@ -157,7 +158,8 @@ def test_a_course_of_lecture_problems_and_large_ones_builds(tmp_path, capsys):
         for target in re.findall(r'(?:src|href)="([^"#:?]+)"', text):
             if not target.startswith(("/", "..")):
                 assert (page.parent / target).exists(), (page, target)
-    for big in ("08-generated-151", "09-chain-2000"):
-        text = (keys / big / "answers.html").read_text(encoding="utf-8")
-        assert "gradients.svg" not in text and "too many to draw" in text
+    text = (keys / "08-generated-151" / "answers.html").read_text(encoding="utf-8")
+    assert "gradients.svg" not in text and "too many to draw" in text
+    text = (keys / "09-chain-2000" / "answers.html").read_text(encoding="utf-8")
+    assert "Too large to work step by step" in text and "6,001 lines of work" in text
     assert "gradients.svg" in (keys / "07-generated-57" / "answers.html").read_text()

@@ -80,3 +80,24 @@ def test_the_format_of_the_shared_preamble_shows_the_same_pages(problem, tmp_pat
         assert with_format[1] == whole[1]
         assert len(with_format[0]) == len(whole[0]) > 0
         assert with_format[0] == whole[0], name
+
+
+def test_a_document_past_texs_own_bounds_is_left_out_and_the_build_goes_on(tmp_path):
+    """A sum of 600 inputs is still worked step by step, but its row in the forward pass
+    is wider than the largest length TeX has ("Dimension too large"): that PDF is left out,
+    the build says so and publishes the .tex, as for a document past MAX_PDF_TEX_BYTES,
+    instead of failing the whole site."""
+    from hostile import fan_in
+    from tracer.site.build import build
+    from tracer.site.new import new_course
+
+    new_course(tmp_path / "course")
+    for old in (tmp_path / "course" / "problems").glob("*.yaml"):
+        old.unlink()
+    (tmp_path / "course" / "problems" / "wide.yaml").write_text(fan_in(600))
+    said: list[str] = []
+    build(tmp_path / "course" / "mkdocs.yml", say=said.append)
+    folder = tmp_path / "course" / "public-instructor" / "problems" / "wide"
+    assert (folder / "worksheet.tex").exists() and not (folder / "worksheet.pdf").exists()
+    assert any("worksheet.pdf left out: a formula is too long for TeX (Dimension too large"
+               in line for line in said), said

@@ -284,17 +284,23 @@ def test_export_writes_both_formats(tmp_path, capsys):
 
 # ----------------------------------------------------------------------------- size
 
-def test_a_quiz_of_a_huge_sum_stays_linear_in_its_size(tmp_path):
-    """A 3,000-term sum has 3,000 gradients to ask: each question repeating the whole key
-    made the quiz grow with the square of the problem (a 10,000-term sum took over 20 GB).
-    The key is left out of the feedback past MAX_FEEDBACK_STEPS, with a sentence, and only
-    as many questions as QUIZ_BUDGET allows are asked, the description says so."""
+def _wide_sum(path: Path, n: int, statement: str = "") -> Path:
+    path.write_text("title: A wide sum\n" + (f"statement: {statement}\n" if statement else "")
+                    + "inputs:\n" + "".join(f"  x{i}: {i % 7}\n" for i in range(1, n + 1))
+                    + "nodes:\n  s: " + " + ".join(f"x{i}" for i in range(1, n + 1)) + "\n")
+    return path
+
+
+def test_a_quiz_of_a_wide_sum_stays_linear_in_its_size(tmp_path):
+    """A 600-term sum has 600 gradients to ask: each question repeating the whole key made
+    the quiz grow with the square of the problem (a 10,000-term sum took over 20 GB).  The
+    key is left out of the feedback past MAX_FEEDBACK_STEPS, with a sentence, and only as
+    many questions as QUIZ_BUDGET allows are asked (a long statement is repeated in each),
+    the description says so."""
     from tracer.exporters.quiz import MAX_FEEDBACK_STEPS, QUIZ_BUDGET
 
-    n = 3000
-    path = tmp_path / "sum.yaml"
-    path.write_text("title: A wide sum\ninputs:\n" + "".join(f"  x{i}: {i % 7}\n" for i in range(1, n + 1))
-                    + "nodes:\n  s: " + " + ".join(f"x{i}" for i in range(1, n + 1)) + "\n")
+    n = 600
+    path = _wide_sum(tmp_path / "sum.yaml", n, "Add them all. " * 1400)
     assert n > MAX_FEEDBACK_STEPS
     text = quiz("moodle", [path])
     assert len(text) < 2 * QUIZ_BUDGET
@@ -309,3 +315,21 @@ def test_a_quiz_of_a_huge_sum_stays_linear_in_its_size(tmp_path):
     assert all(float(q.find("answer/text").text) == 1.0 for q in numerical)
     package = zipfile.ZipFile(io.BytesIO(quiz("qti", [path])))
     assert len(package.read("tracer-quiz.xml")) < 2 * QUIZ_BUDGET
+
+
+def test_a_problem_too_large_to_work_is_asked_nothing(tmp_path):
+    """A 10,000-term sum is past what a worksheet works step by step (MAX_WRITTEN): its
+    pages give an overview, the course's quiz leaves it out and its folder has no quiz."""
+    from tracer.view.solution import MAX_WRITTEN
+
+    big = _wide_sum(tmp_path / "big.yaml", 10_000)
+    small = PROBLEMS[0]
+    assert 3 * 10_000 > MAX_WRITTEN
+    root = ET.fromstring(quiz("moodle", [small, big]).encode("utf-8"))
+    titles = [q.find("category/text").text for q in root.iter("question")
+              if q.get("type") == "category"]
+    assert len(titles) == 1 and "wide sum" not in titles[0].lower()
+    graph = build_graph(load(big))
+    solution = solve(graph, trace(graph))
+    assert get("moodle").files(solution, Options()) == {}
+    assert get("qti").files(solution, Options()) == {}

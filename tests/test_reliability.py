@@ -33,6 +33,8 @@ from tracer.safety.terminal import for_terminal, json_for_terminal
 from tracer.site.build import find_problems
 from tracer.view.solution import solve
 
+from hostile import chain, fan_in, fan_out, long_expression, sine_chain
+
 BROKEN = Path(__file__).parent / "broken"
 GOOD = "title: t\ninputs: {x: 2}\nnodes: {y: x * 3}\n"
 # The Markdown extensions of the project's mkdocs.yml.
@@ -289,12 +291,6 @@ def test_statement_math_that_pdflatex_would_refuse_is_not_given_to_it(tex, allow
 
 # ----------------------------------------------------------------------------- work
 
-def fan_in(n: int, name: str = "x") -> str:
-    inputs = "".join(f"  {name}{i}: {i % 7}\n" for i in range(n))
-    terms = " + ".join(f"{name}{i}" for i in range(n))
-    return f"title: fan-in\ninputs:\n{inputs}nodes:\n  s: {terms}\n"
-
-
 def test_the_central_difference_budget_counts_operations():
     graph = build_graph(load_text(fan_in(1000)))
     assert len(graph.gates) == 1 and operations(graph) == 999
@@ -305,8 +301,9 @@ def test_the_central_difference_budget_counts_operations():
 
 
 def test_a_fan_in_is_explained_step_by_step(tmp_path):
+    # (whole: as `tracer trace` explains it; the site's pages give an overview at this size)
     graph = build_graph(load_text(fan_in(3000)))
-    solution = solve(graph, trace(graph))
+    solution = solve(graph, trace(graph), whole=True)
     assert len(solution.steps) == 3000 and all(s.uses == 1 for s in solution.steps)
     # The generated file, run, on a gate SymPy still derives (up to 200 operations) whose
     # line is longer than the limit.
@@ -318,11 +315,6 @@ def test_a_fan_in_is_explained_step_by_step(tmp_path):
     out = subprocess.run([sys.executable, str(tmp_path / "staged.py")], capture_output=True,
                          text=True, timeout=120, check=True).stdout
     assert all(g == 1 for g in json.loads(out).values()) and len(json.loads(out)) == 150
-
-
-def chain(k: int) -> str:
-    nodes = "".join(f"  u{i}: u{i - 1} * sin(u{i - 1})\n" for i in range(1, k + 1))
-    return f"title: blow-up\ninputs:\n  u0: 1.5\nnodes:\n{nodes}"
 
 
 def test_closed_forms_that_would_be_huge_are_left_out_with_a_sentence():
@@ -380,14 +372,10 @@ def _families():
                              "<", "&#", "{", "\\left(", "**", "~~~\n"])
     return st.one_of(
         st.integers(1000, 45_000).map(fan_in),
-        st.integers(1000, 30_000).map(lambda n: "title: fan-out\ninputs: {x: 0.5}\nnodes:\n"
-                                      + "".join(f"  u{i}: x * {i % 9 + 1}\n" for i in range(n))
-                                      + "  s: " + " + ".join(f"u{i}" for i in range(n)) + "\n"),
+        st.integers(1000, 30_000).map(fan_out),
         st.integers(5, 30).map(chain),
-        st.integers(1000, 25_000).map(lambda n: "title: c\ninputs: {x: 0.1}\nnodes:\n" + "".join(
-            f"  u{i}: sin(u{i - 1}) * 1.1\n" if i else "  u0: sin(x)\n" for i in range(n))),
-        st.integers(10, 100_000).map(lambda n: "title: e\ninputs: {x: 0.5}\nexpression: "
-                                     + " + ".join(["x"] * n) + "\n"),
+        st.integers(1000, 25_000).map(sine_chain),
+        st.integers(10, 100_000).map(long_expression),
         st.tuples(marks, st.integers(1, 20_000)).map(lambda m: statement(m[0] * m[1])),
         st.integers(1, 200_000).map(lambda n: "# " + "[" * n + "\n" + GOOD),
         st.integers(1, 200_000).map(lambda n: GOOD + "tags: " + "[" * n + "]" * n + "\n"),
@@ -415,6 +403,60 @@ def test_no_file_of_up_to_1_mib_keeps_a_command_busy_for_30_seconds(tmp_path_fac
             assert result.returncode in (0, 1), result.stderr[-2000:]
             assert "Traceback" not in result.stderr and "internal error" not in result.stderr, \
                 result.stderr[-2000:]
+
+    case()
+
+
+def _largest(make, limit: int = ONE_MIB) -> str:
+    """The largest problem ``make(n)`` gives in a file of at most ``limit`` bytes."""
+    low, high = 1, 2
+    while len(make(high).encode()) <= limit:
+        low, high = high, high * 2
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (middle, high) if len(make(middle).encode()) <= limit else (low, middle)
+    return make(low)
+
+
+def _build_within_bound(folder: Path, text: str) -> str:
+    """`tracer build` of a course of this one problem, as a whole process, PDFs as the
+    machine allows: it ends within the bound, cleanly.  The answer key's HTML."""
+    from tracer.site.new import new_course
+
+    new_course(folder)
+    for old in (folder / "problems").glob("*.yaml"):
+        old.unlink()
+    (folder / "problems" / "p.yaml").write_text(text, encoding="utf-8",
+                                                errors="surrogatepass")
+    assert (folder / "problems" / "p.yaml").stat().st_size <= ONE_MIB
+    result = subprocess.run([sys.executable, "-m", "tracer", "build"], cwd=folder,
+                            capture_output=True, text=True, timeout=COMMAND_SECONDS)
+    assert result.returncode in (0, 1), result.stderr[-2000:]
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr, \
+        result.stderr[-2000:]
+    key = folder / "public-instructor" / "problems" / "p" / "answers.html"
+    return key.read_text(encoding="utf-8") if result.returncode == 0 else ""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("make", [fan_in, fan_out, sine_chain, long_expression])
+def test_the_largest_problems_a_1_mib_file_holds_build_within_30_seconds(make, tmp_path):
+    """Before, a 10,000-term sum (200 kB) took 135 s to build and 45,000 terms much longer:
+    the pages wrote out every step.  Past MAX_WRITTEN lines of work they give an overview,
+    and nothing the build does grows faster than the file."""
+    key = _build_within_bound(tmp_path / "course", _largest(make))
+    assert "Too large to work step by step" in key
+
+
+@pytest.mark.slow
+def test_no_file_of_up_to_1_mib_keeps_the_build_busy_for_30_seconds(tmp_path_factory):
+    from hypothesis import HealthCheck, given, settings
+
+    @settings(max_examples=8, deadline=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))
+    @given(_families())
+    def case(text):
+        _build_within_bound(tmp_path_factory.mktemp("course"), text)
 
     case()
 

@@ -54,7 +54,8 @@ def cmd_trace(args: argparse.Namespace) -> int:
         try:
             graph, trace = _trace_file(path, max_mib=args.max_file_size)
             # The terminal shows numbers only: no formula is derived (nor SymPy imported).
-            texts.append(terminal_text(solve(graph, trace, derive(graph, formulas=False))))
+            texts.append(terminal_text(solve(graph, trace, derive(graph, formulas=False),
+                                             whole=True)))
         except TracerError as exc:
             failures.append(exc)
     out = _Output()

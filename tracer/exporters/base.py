@@ -23,7 +23,8 @@ if TYPE_CHECKING:  # Jinja is imported when a template is first rendered: `trace
 
 __all__ = ["STUDENT_WORKSHEET", "Exporter", "Download", "Options", "Course", "register",
            "exporters", "get", "environment", "document_environment", "context", "TEMPLATES", "MAX_FIGURE_NODES",
-           "MAX_LAYOUT_NODES", "has_figures", "frame_names", "shared", "keep_compiled_templates"]
+           "MAX_LAYOUT_NODES", "has_figures", "frame_names", "shared", "keep_compiled_templates",
+           "written_out"]
 
 Content = Union[str, bytes]
 
@@ -256,3 +257,13 @@ def frame_names(solution: Solution) -> list[str]:
     count = len(solution.steps)
     width = max(2, len(str(count)))
     return [f"step-{i:0{width}d}.svg" for i in range(1, count + 1)]
+
+
+
+def written_out(solution: Solution) -> bool:
+    """Whether the documents of ``solution`` work it step by step (else they give an
+    overview: :mod:`tracer.exporters.overview`).  Layers have documents of their own,
+    bounded by their loader."""
+    from ..view.tensor_solution import is_tensor
+
+    return is_tensor(solution) or solution.written_out

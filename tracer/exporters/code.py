@@ -23,7 +23,8 @@ from ..notation.torch import HELPERS as TORCH_HELPERS
 from ..notation.torch import to_torch
 from ..view.solution import Solution
 from ..view.tensor_solution import is_tensor
-from .base import Content, Download, Exporter, Options, document_environment, register, shared
+from .base import (Content, Download, Exporter, Options, document_environment, register, shared,
+                   written_out)
 from .lines import wrap_python
 
 __all__ = ["CodeExporter", "GeneratedCode", "generated_code", "CodeModel", "code_model"]
@@ -234,5 +235,7 @@ class CodeExporter(Exporter):
                  Download("python", "torch", "check_torch.py"))
 
     def files(self, solution: Solution, options: Options) -> dict[str, Content]:
+        if not written_out(solution):
+            return {}       # its overview sends the reader to `tracer trace`
         code = shared(solution, generated_code)
         return {"staged.py": code.staged, "check_torch.py": code.torch}

@@ -8,12 +8,13 @@ from ..safety.latex import tex_statement
 from ..view.solution import Solution
 from ..view.tensor_solution import is_tensor
 from .base import (Content, Download, Exporter, Options, context, document_environment,
-                   has_figures, register, shared)
+                   has_figures, register, shared, written_out)
 from .checking import note
 from .code import generated_code
 from .deeptex import deep_tex
 from .lines import wrap_tex
 from .mathtex import TexSolution, tex_solution
+from .overview import overview
 from .printfit import MIN_TEXT_PT, Placement, breakable, figure_size, placement
 
 __all__ = ["LatexExporter", "TEX_DOCUMENTS"]
@@ -38,6 +39,12 @@ class LatexExporter(Exporter):
             return {name: wrap_tex(text)  # type: ignore[arg-type]
                     for name, text in tensor_latex(solution, options).items()}
         env = document_environment()
+        if not written_out(solution):
+            names = context(shared(solution, overview), course=options.course,
+                            note=note(solution, options.seed, options.number, options.student),
+                            statement_tex=tex_statement(solution.statement))
+            return {name: wrap_tex(env.get_template("latex/overview.tex.j2").render(
+                names, key=name == "answers.tex")) for name in TEX_DOCUMENTS}
         names = context(printable(shared(solution, tex_solution)),
                         statement_tex=tex_statement(solution.statement),
                         code=shared(solution, generated_code), course=options.course,

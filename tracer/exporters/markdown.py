@@ -7,13 +7,14 @@ from ..safety.markdown import md_statement
 from ..view.solution import Solution
 from ..view.tensor_solution import is_tensor
 from .base import (STUDENT_WORKSHEET, Content, Exporter, Options, context,
-                   document_environment, register, shared)
+                   document_environment, register, shared, written_out)
 from .code import generated_code
 from .deeptex import deep_tex
 from .figures import step_boxes
 from .checking import check_data, note
 from .mathtex import tex_solution
 from .mdmath import md_math
+from .overview import overview
 
 __all__ = ["MarkdownExporter", "STUDENT_WORKSHEET"]
 
@@ -27,6 +28,8 @@ class MarkdownExporter(Exporter):
             from .tensor_documents import tensor_markdown
 
             return tensor_markdown(solution, options)  # type: ignore[arg-type]
+        if not written_out(solution):
+            return overview_markdown(solution, options)
         env = document_environment()
         tex = shared(solution, tex_solution)
         names = context(tex, md=md_math(tex),
@@ -44,3 +47,15 @@ class MarkdownExporter(Exporter):
         names["key_link"] = False
         files[STUDENT_WORKSHEET] = env.get_template("markdown/worksheet.md.j2").render(names)
         return files
+
+
+def overview_markdown(solution: Solution, options: Options) -> dict[str, Content]:
+    """The pages of a problem too large to work step by step (:mod:`.overview`)."""
+    template = document_environment().get_template("markdown/overview.md.j2")
+    names = context(shared(solution, overview), course=options.course,
+                    note=note(solution, options.seed, options.number, options.student),
+                    statement_md=md_statement(solution.statement,
+                                              allow_html=options.allow_html))
+    return {"worksheet.md": template.render(names, key=False, key_link=True),
+            "answers.md": template.render(names, key=True, key_link=False),
+            STUDENT_WORKSHEET: template.render(names, key=False, key_link=False)}

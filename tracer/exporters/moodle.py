@@ -51,4 +51,4 @@ class MoodleExporter(Exporter):
 
     def files(self, solution: Solution, options: Options) -> dict[str, Content]:
         made = one_variant(solution, options)
-        return {QUIZ_NAME: moodle_xml(made, QuizSettings())}
+        return {QUIZ_NAME: moodle_xml(made, QuizSettings())} if made else {}

@@ -259,9 +259,10 @@ def _template(kind: str):
 
 def plot_documents(solution: Solution) -> dict[str, Content]:
     """Every plot of ``solution``, as SVG and TikZ (none for layers: their answer keys
-    show no plots yet)."""
+    show no plots yet; none for a problem too large to work step by step, whose pages give
+    an overview)."""
     files: dict[str, Content] = {}
-    if is_tensor(solution):
+    if is_tensor(solution) or not solution.written_out:
         return files
     for plot in shared(solution, plots):
         files[f"{plot.file}.svg"] = _render(plot, "svg")

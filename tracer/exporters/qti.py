@@ -62,4 +62,4 @@ class QtiExporter(Exporter):
 
     def files(self, solution: Solution, options: Options) -> dict[str, Content]:
         made = one_variant(solution, options)
-        return {QUIZ_NAME: qti_package(made, QuizSettings(), solution.title)}
+        return {QUIZ_NAME: qti_package(made, QuizSettings(), solution.title)} if made else {}

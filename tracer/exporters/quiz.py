@@ -21,7 +21,7 @@ from ..core.variants import Tolerance
 from ..notation.numbers import fmt_full
 from ..view.solution import Solution
 from ..view.tensor_solution import is_tensor
-from .base import Options, document_environment, environment, shared
+from .base import Options, document_environment, environment, shared, written_out
 from .checking import Note, note, own_seed
 from .code import generated_code
 from .deeptex import deep_tex
@@ -216,6 +216,8 @@ def problems_of(solutions: Sequence[tuple[Solution, dict, Options]],
     found: dict[str, list[QuizVariant]] = {}
     titles: dict[str, str] = {}
     for solution, figures, options in solutions:
+        if not written_out(solution):
+            continue    # too large to ask step by step: its pages give an overview
         if is_tensor(solution):
             # A layer is asked entry by entry, as its component view writes it; without
             # a component view (components: none) it has no questions.

@@ -109,7 +109,8 @@ def build(config_file: Path, *, strict: bool = True, say: Say = _say,
             variants = compile_variant_pdfs(variants, cache, site)
             extra = booklets(students, variants, [p.id for p in pages], cache, site.pdf)
             extra.update(course_quizzes(sources, cache, variants=classroom.variants,
-                                        salt=site.salt, title=site.mkdocs.site_name))
+                                        salt=site.salt, title=site.mkdocs.site_name,
+                                        pages=pages))
             keys = released(release_dates(sources), site.release_keys, classroom.day())
             try:
                 made = publish_editions(site, pages, variants, students, keys, extra)

@@ -67,9 +67,9 @@ class Edition:
 
 def release_dates(sources: Sequence[Path]) -> dict[str, Optional[datetime.date]]:
     """Each problem's ``release:`` date (None where it has none), read from its file."""
-    from ..core.load import load, problem_id
+    from ..core.load import problem_id, release_of
 
-    return {problem_id(path): load(path).release for path in sources}
+    return {problem_id(path): release_of(path) for path in sources}
 
 
 def released(dates: Mapping[str, Optional[datetime.date]], release_all: bool,

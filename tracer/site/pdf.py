@@ -43,6 +43,8 @@ PDFLATEX_MISSING = ("pdflatex not found: PDFs skipped; install TeX Live (Debian/
 #: which the answer key of a 10 000-term sum overflows after minutes of work.  The build
 #: says which PDFs it left out.
 MAX_PDF_TEX_BYTES = 1_000_000
+#: What pdflatex says when a document is past TeX's own bounds rather than wrong.
+TEX_LIMITS = ("Dimension too large", "TeX capacity exceeded")
 #: How the PDFs are made, part of their cache key: the same document compiled another way
 #: (without the format) shows the same but differs in bytes.
 _METHOD = "shared-preamble format, first run without figures"
@@ -109,9 +111,7 @@ def compile_pdfs(pages: Sequence[ProblemPages], cache: "Cache", mode: Union[str,
         try:
             pdf = run_pdflatex(pdflatex, name, _tex_inputs(problem), fmt)
         except _LatexFailed as exc:
-            failures.append(Diagnostic(f"{SITE_FOLDER}/{problem.id}/{name}",
-                                       f"pdflatex failed (made from {problem.source}): "
-                                       f"{exc}"))
+            failures.extend(_failure(problem, name, exc, say))
             return
         cache.store_pdf(key, pdf)
         found[(index, name)] = pdf
@@ -149,6 +149,19 @@ class _LatexFailed(Exception):
 
 
 LatexFailed = _LatexFailed
+
+
+def _failure(problem: ProblemPages, name: str, exc: Exception, say: Say
+             ) -> list[Diagnostic]:
+    """What a failed run of pdflatex means: past TeX's own bounds (a row of several hundred
+    terms is wider than the largest length TeX has), the PDF is left out as one past
+    MAX_PDF_TEX_BYTES is; anything else is an error."""
+    if any(limit in str(exc) for limit in TEX_LIMITS):
+        say(f"{SITE_FOLDER}/{problem.id}/{name[:-4]}.pdf left out: a formula is too long "
+            f"for TeX ({str(exc)[:60]}); the .tex is published")
+        return []
+    return [Diagnostic(f"{SITE_FOLDER}/{problem.id}/{name}",
+                       f"pdflatex failed (made from {problem.source}): {exc}")]
 
 
 def run_pdflatex(pdflatex: str, name: str, inputs: Mapping[str, Union[str, bytes]],

@@ -10,8 +10,8 @@ from typing import Sequence, Union
 
 from ..core.errors import Diagnostic, TracerError
 from ..exporters.base import Options
-from ..exporters.moodle import moodle_xml
-from ..exporters.qti import qti_package
+from ..exporters.moodle import QUIZ_NAME as MOODLE_NAME, moodle_xml
+from ..exporters.qti import QUIZ_NAME as QTI_NAME, qti_package
 from ..exporters.quiz import QuizSettings, problems_of, quiz_figures
 from .cache import Cache, code_fingerprint, digest
 from .pages import ProblemPages
@@ -20,6 +20,8 @@ __all__ = ["quiz", "export", "course_quizzes", "FORMATS"]
 
 #: Quiz formats and the file each writes in the instructor edition.
 FORMATS = {"moodle": "quizzes/moodle.xml", "qti": "quizzes/qti.zip"}
+#: The quiz files of a problem's own folder.
+QUIZ_NAMES = (MOODLE_NAME, QTI_NAME)
 
 
 def _solutions(sources: Sequence[Path], variants: int, salt: str) -> list:
@@ -28,15 +30,18 @@ def _solutions(sources: Sequence[Path], variants: int, salt: str) -> list:
     from ..core.graph import build_graph
     from ..core.load import load
     from ..view.derive import derive
-    from ..view.solution import solve
+    from ..view.solution import measure, solve
 
     made = []
     failures: list[Diagnostic] = []
     for path in sources:
         try:
             graph = build_graph(load(path))
+            first = trace(graph)
+            if graph.tensor is None and not measure(first).written_out:
+                continue    # too large to ask step by step: its pages give an overview
             derivation = derive(graph)
-            runs = [(trace(graph), Options())]
+            runs = [(first, Options())]
             if graph.problem.variants is not None:
                 for k in range(1, variants + 1):
                     v = make_variant(graph, salt, f"variant-{k}")
@@ -55,7 +60,12 @@ def _solutions(sources: Sequence[Path], variants: int, salt: str) -> list:
 def quiz(kind: str, sources: Sequence[Path], *, variants: int = 0, salt: str = "",
          settings: QuizSettings = QuizSettings(), title: str = "tracer") -> Union[str, bytes]:
     """The quiz of these problem files in the format ``kind`` (``moodle`` or ``qti``)."""
-    problems = problems_of(_solutions(sources, variants, salt), settings)
+    return _written(kind, problems_of(_solutions(sources, variants, salt), settings),
+                    settings, title)
+
+
+def _written(kind: str, problems: list, settings: QuizSettings, title: str
+             ) -> Union[str, bytes]:
     if kind == "moodle":
         return moodle_xml(problems, settings)
     return qti_package(problems, settings, title)
@@ -76,14 +86,22 @@ def export(kind: str, sources: Sequence[Path], output: Path, **options) -> int:
 
 
 def course_quizzes(sources: Sequence[Path], cache: Cache, *, variants: int, salt: str,
-                   title: str) -> dict[str, Union[str, bytes]]:
-    """Both quizzes of the course for the instructor edition, cached by content."""
+                   title: str, pages: Sequence[ProblemPages] = ()
+                   ) -> dict[str, Union[str, bytes]]:
+    """Both quizzes of the course for the instructor edition, cached by content.  Given
+    the problems' ``pages``, a problem whose folder has no quiz of its own (too large to
+    ask step by step, or a layer without a component view) is not read again."""
+    if pages:
+        own = set(QUIZ_NAMES)
+        asked = {p.source for p in pages if own & set(p.files)}
+        sources = [path for path in sources if path.name in asked]
     key = digest(code_fingerprint(), "quizzes", str(variants), salt, title,
                  *(p.read_bytes() for p in sources))
     kept = cache.pages(key)
     if kept is None:
-        files = {Path(name).name: quiz(kind, sources, variants=variants, salt=salt,
-                                       title=title) for kind, name in FORMATS.items()}
+        problems = problems_of(_solutions(sources, variants, salt), QuizSettings())
+        files = {Path(name).name: _written(kind, problems, QuizSettings(), title)
+                 for kind, name in FORMATS.items()}
         kept = cache.store_pages(key, ProblemPages(id="quizzes", title=title, tags=(),
                                                    source="", files=files))
     made: dict[str, Union[str, bytes]] = {}

@@ -24,7 +24,43 @@ from ..core.variants import Tolerance
 from .derive import Derivation, LocalFormula, derive
 
 __all__ = ["Solution", "Value", "LocalGradient", "ForwardLine", "Step", "Block", "GateGroup",
-           "FinalGradient", "ClosedForm", "UpdateSolution", "solve"]
+           "FinalGradient", "ClosedForm", "UpdateSolution", "solve", "DocumentSize", "measure",
+           "MAX_WRITTEN"]
+
+#: The most a worked solution writes out step by step, counted in lines of work: inputs,
+#: gates, backward steps and operations together.  The bundled and lecture problems are 7
+#: to 135, a 151-node network 1,150, a 2,000-gate chain 6,001.  Documents grow faster than
+#: their problem (every step's formula, its numbers, a blank to check) and MkDocs takes
+#: about 10 ms a line: past this bound the pages took minutes to build and no class would
+#: read them, so the solution holds the values and gradients only, and the worksheet and
+#: key give an overview (tracer.exporters.overview).
+MAX_WRITTEN = 2000
+
+
+@dataclass(frozen=True)
+class DocumentSize:
+    """How much a worked solution writes out (see :data:`MAX_WRITTEN`)."""
+
+    inputs: int
+    gates: int
+    steps: int
+    operations: int
+
+    @property
+    def total(self) -> int:
+        return self.inputs + self.gates + self.steps + self.operations
+
+    @property
+    def written_out(self) -> bool:
+        return self.total <= MAX_WRITTEN
+
+
+def measure(trace: Trace) -> DocumentSize:
+    """The lines of work of a worked solution of ``trace``."""
+    gates = [n for n in trace.nodes if n.kind == "gate"]
+    return DocumentSize(
+        inputs=len(trace.nodes) - len(gates), gates=len(gates), steps=len(trace.backward),
+        operations=sum(isinstance(e, Call) for n in gates for e in walk(n.expr)))
 
 
 @dataclass(frozen=True)
@@ -166,6 +202,10 @@ class Solution:
     closed_too_large: bool = False         # closed forms left out: too long written out
     tolerance: Optional[Tolerance] = None  # how close a checked answer must be
     layout_hint: Optional[LayoutHint] = None   # the author's columns for the figures
+    size: Optional[DocumentSize] = None
+    #: False past MAX_WRITTEN: then no forward lines, steps, closed forms or update are
+    #: worked, only the inputs, values and final gradients are at hand.
+    written_out: bool = True
 
     @property
     def values(self) -> dict[str, float]:
@@ -176,9 +216,11 @@ class Solution:
         return self.trace.gradients
 
 
-def solve(graph: Graph, trace: Trace, derivation: Optional[Derivation] = None) -> Solution:
+def solve(graph: Graph, trace: Trace, derivation: Optional[Derivation] = None, *,
+          whole: bool = False) -> Solution:
     """The worked solution of ``trace`` (a trace of ``graph``); ``derivation`` is the
-    graph's formulas (:func:`~tracer.view.derive.derive`), made here if not given.
+    graph's formulas (:func:`~tracer.view.derive.derive`), made here if not given.  Past
+    :data:`MAX_WRITTEN` only the values and final gradients, unless ``whole``.
 
     A trace of vectors and matrices is worked by :mod:`tracer.view.tensor_solution` (a
     :class:`~tracer.view.tensor_solution.TensorSolution`)."""
@@ -187,6 +229,9 @@ def solve(graph: Graph, trace: Trace, derivation: Optional[Derivation] = None) -
 
         return solve_tensor(graph, trace, solve)  # type: ignore[arg-type, return-value]
     problem = graph.problem
+    size = measure(trace)
+    if not (whole or size.written_out):
+        return _outline(graph, trace, size)
     derivation = derivation or derive(graph)
     values = trace.values
     gates = tuple(_forward_line(node, values, trace.rounding, derivation)
@@ -206,7 +251,22 @@ def solve(graph: Graph, trace: Trace, derivation: Optional[Derivation] = None) -
         trace=trace, data=tuple(n for n in trace.inputs if n in trace.constants),
         repeat=problem.repeat,
         closed_too_large=derivation.closed is not None and derivation.closed.too_large,
-        tolerance=problem.tolerance, layout_hint=problem.layout)
+        tolerance=problem.tolerance, layout_hint=problem.layout, size=size)
+
+
+def _outline(graph: Graph, trace: Trace, size: DocumentSize) -> Solution:
+    """A solution too large to work step by step: the values and final gradients."""
+    problem = graph.problem
+    return Solution(
+        id=problem.id, title=problem.title, statement=problem.statement, tags=problem.tags,
+        precision=problem.precision, rounding=trace.rounding, output=trace.output,
+        wrt=trace.wrt, inputs=tuple(Value(n.name, n.value) for n in trace.nodes
+                                    if n.kind == "input"),
+        gates=(), steps=(), groups=(), sums=trace.sums, final=_final(trace), function=None,
+        closed=(), closed_names=(), update=None, kink_ops=(), trace=trace,
+        data=tuple(n for n in trace.inputs if n in trace.constants), repeat=problem.repeat,
+        tolerance=problem.tolerance, layout_hint=problem.layout, size=size,
+        written_out=False)
 
 
 def _forward_line(node: NodeTrace, values: Mapping[str, float], rounding: Optional[int],

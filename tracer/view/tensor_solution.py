@@ -275,7 +275,7 @@ def _components(graph: Graph, trace: TensorTrace, solve: Callable) -> Optional[C
     if view is None:
         return None
     scalar_graph = build_graph(view.problem)
-    scalar = solve(scalar_graph, trace_scalar(scalar_graph))
+    scalar = solve(scalar_graph, trace_scalar(scalar_graph), whole=True)
     gradients = scalar.gradients
     links = []
     for name in trace.wrt:

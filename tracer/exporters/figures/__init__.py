@@ -263,9 +263,12 @@ def figures(solution: Solution) -> dict[str, Content]:
     step (:func:`~tracer.exporters.base.frame_names`: for graphs of at most
     ``MAX_FIGURE_NODES`` nodes); ``graph.tikz.tex``, ``values.tikz.tex``,
     ``gradients.tikz.tex`` when the picture fits TeX's dimensions (:data:`MAX_TIKZ_PT`).
-    A graph of more than ``MAX_LAYOUT_NODES`` nodes gets no figures: an empty dict.
+    A graph of more than ``MAX_LAYOUT_NODES`` nodes gets no figures: an empty dict, as
+    does a problem too large to work step by step (its pages give an overview).
     A problem of vectors and matrices is drawn by :mod:`.tensor`.
     """
+    if not is_tensor(solution) and not solution.written_out:
+        return {}
     if is_tensor(solution):
         from .tensor import tensor_figures
 
