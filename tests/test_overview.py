@@ -108,3 +108,13 @@ def test_the_printed_overview_compiles(tmp_path):
                           capture_output=True, text=True).stdout \
         if shutil.which("pdftotext") else ""
     assert not text or "Too large to work step by step" in text
+
+
+def test_check_says_which_problems_will_get_an_overview(tmp_path, capsys):
+    (tmp_path / "wide.yaml").write_text(fan_in(1000))
+    (tmp_path / "small.yaml").write_text(fan_in(10))
+    assert main(["check", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "2 problem files checked: no errors" in out
+    assert "wide.yaml: 3,000 lines of work" in out and "will give an overview" in out
+    assert "small.yaml" not in out

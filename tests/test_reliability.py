@@ -386,13 +386,16 @@ def _families():
     ).map(_fit)
 
 
-@pytest.mark.slow
-def test_no_file_of_up_to_1_mib_keeps_a_command_busy_for_30_seconds(tmp_path_factory):
+def _each_family(examples: int, case) -> None:
+    """``case(text)`` on ``examples`` files of the families, the same ones every run."""
     from hypothesis import HealthCheck, given, settings
 
-    @settings(max_examples=24, deadline=None, derandomize=True,
-              suppress_health_check=list(HealthCheck))
-    @given(_families())
+    settings(max_examples=examples, deadline=None, derandomize=True,
+             suppress_health_check=list(HealthCheck))(given(_families())(case))()
+
+
+@pytest.mark.slow
+def test_no_file_of_up_to_1_mib_keeps_a_command_busy_for_30_seconds(tmp_path_factory):
     def case(text):
         path = tmp_path_factory.mktemp("fuzz") / "p.yaml"
         path.write_text(text, encoding="utf-8", errors="surrogatepass")
@@ -404,7 +407,7 @@ def test_no_file_of_up_to_1_mib_keeps_a_command_busy_for_30_seconds(tmp_path_fac
             assert "Traceback" not in result.stderr and "internal error" not in result.stderr, \
                 result.stderr[-2000:]
 
-    case()
+    _each_family(24, case)
 
 
 def _largest(make, limit: int = ONE_MIB) -> str:
@@ -450,15 +453,7 @@ def test_the_largest_problems_a_1_mib_file_holds_build_within_30_seconds(make, t
 
 @pytest.mark.slow
 def test_no_file_of_up_to_1_mib_keeps_the_build_busy_for_30_seconds(tmp_path_factory):
-    from hypothesis import HealthCheck, given, settings
-
-    @settings(max_examples=8, deadline=None, derandomize=True,
-              suppress_health_check=list(HealthCheck))
-    @given(_families())
-    def case(text):
-        _build_within_bound(tmp_path_factory.mktemp("course"), text)
-
-    case()
+    _each_family(8, lambda text: _build_within_bound(tmp_path_factory.mktemp("course"), text))
 
 
 def test_an_emoji_title_reaches_the_navigation_whole():

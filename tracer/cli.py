@@ -126,18 +126,30 @@ class _Output:
 def cmd_check(args: argparse.Namespace) -> int:
     failures: list[TracerError] = []
     files = _problem_files(args.paths, failures)
-    graphs = []
+    from .safety.terminal import for_terminal
+    from .view.solution import MAX_WRITTEN, measure
+
+    graphs, overviews = [], []
     for path in files:
         try:
-            graphs.append(_trace_file(path, check=False, max_mib=args.max_file_size)[0])
+            graph, traced = _trace_file(path, check=False, max_mib=args.max_file_size)
         except TracerError as exc:
             failures.append(exc)
+            continue
+        graphs.append(graph)
+        size = measure(traced) if graph.tensor is None else None
+        if size is not None and not size.written_out:
+            overviews.append(f"{for_terminal(str(path))}: {size.total:,} lines of work (inputs, "
+                             f"gates, backward steps and operations), more than the "
+                             f"{MAX_WRITTEN:,} a worksheet and key work step by step: its "
+                             "pages will give an overview (split it to have it worked)")
     if args.variants and not failures:
         from .site.classroom import check_variants
 
         return _report(check_variants(graphs, args.variants, args.salt or ""))
     if not failures:
         print(f"{len(files)} problem file{'s' if len(files) != 1 else ''} checked: no errors")
+        print("\n".join(overviews), end="\n" if overviews else "")
     return _report(failures)
 
 
