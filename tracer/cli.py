@@ -124,11 +124,11 @@ class _Output:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    failures: list[TracerError] = []
-    files = _problem_files(args.paths, failures)
     from .safety.terminal import for_terminal
     from .view.solution import MAX_WRITTEN, measure
 
+    failures: list[TracerError] = []
+    files = _problem_files(args.paths, failures)
     graphs, overviews = [], []
     for path in files:
         try:

@@ -259,7 +259,6 @@ def frame_names(solution: Solution) -> list[str]:
     return [f"step-{i:0{width}d}.svg" for i in range(1, count + 1)]
 
 
-
 def written_out(solution: Solution) -> bool:
     """Whether the documents of ``solution`` work it step by step (else they give an
     overview: :mod:`tracer.exporters.overview`).  Layers have documents of their own,

@@ -61,7 +61,7 @@ from typing import Iterator, Optional
 from ...view.solution import Solution
 from ...view.tensor_solution import is_tensor
 from ..base import (MAX_FIGURE_NODES, MAX_LAYOUT_NODES, Content, Exporter, Options, shared,
-                    environment, frame_names, register)
+                    environment, frame_names, register, written_out)
 from .layout import Layout, layout, num
 from ..printfit import print_plan
 from .text import FONT, TIKZ_UNIT, number_text
@@ -267,7 +267,7 @@ def figures(solution: Solution) -> dict[str, Content]:
     does a problem too large to work step by step (its pages give an overview).
     A problem of vectors and matrices is drawn by :mod:`.tensor`.
     """
-    if not is_tensor(solution) and not solution.written_out:
+    if not written_out(solution):
         return {}
     if is_tensor(solution):
         from .tensor import tensor_figures
