@@ -453,7 +453,10 @@ def test_the_largest_problems_a_1_mib_file_holds_build_within_30_seconds(make, t
 
 @pytest.mark.slow
 def test_no_file_of_up_to_1_mib_keeps_the_build_busy_for_30_seconds(tmp_path_factory):
-    _each_family(8, lambda text: _build_within_bound(tmp_path_factory.mktemp("course"), text))
+    def case(text):
+        _build_within_bound(tmp_path_factory.mktemp("course"), text)
+
+    _each_family(8, case)
 
 
 def test_an_emoji_title_reaches_the_navigation_whole():
