@@ -10,22 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..notation.latex import tex_symbol
+from ..notation.latex import partial, tex_symbol
 from ..notation.numbers import fmt_tex
 from ..view.solution import MAX_WRITTEN, DocumentSize, Solution, measure
+from .mathtex import TexValue
 
-__all__ = ["Overview", "OverviewRow", "overview", "OVERVIEW_ROWS"]
+__all__ = ["Overview", "overview", "OVERVIEW_ROWS"]
 
 #: The inputs and gradients an overview lists; the rest are counted.
 OVERVIEW_ROWS = 20
-
-
-@dataclass(frozen=True)
-class OverviewRow:
-    """A name and its number, in LaTeX."""
-
-    symbol: str
-    value: str
 
 
 @dataclass(frozen=True)
@@ -38,9 +31,9 @@ class Overview:
     limit: int
     output_symbol: str
     output_value: str
-    inputs: tuple[OverviewRow, ...]
+    inputs: tuple[TexValue, ...]
     inputs_more: int           # inputs not listed
-    final: tuple[OverviewRow, ...]
+    final: tuple[TexValue, ...]
     final_more: int            # gradients not listed
 
 
@@ -54,9 +47,9 @@ def overview(solution: Solution) -> Overview:
         title=solution.title, tags=tuple(solution.tags),
         size=solution.size or measure(solution.trace), limit=MAX_WRITTEN, output_symbol=output,
         output_value=fmt_tex(solution.values[solution.output], digits),
-        inputs=tuple(OverviewRow(tex_symbol(v.name), fmt_tex(v.value, digits))
+        inputs=tuple(TexValue(v.name, tex_symbol(v.name), fmt_tex(v.value, digits))
                      for v in inputs),
         inputs_more=len(solution.inputs) - len(inputs),
-        final=tuple(OverviewRow(rf"\frac{{\partial {output}}}{{\partial {tex_symbol(f.name)}}}",
-                                fmt_tex(f.grad, digits)) for f in final),
+        final=tuple(TexValue(f.name, partial(solution.output, f.name), fmt_tex(f.grad, digits))
+                    for f in final),
         final_more=len(solution.final) - len(final))
